@@ -1,0 +1,39 @@
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import fg from 'fast-glob';
+
+export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
+
+/** Reads a text file; an unreadable file is a reason, never a throw. */
+export async function readTextFile(path: string): Promise<ReadResult> {
+  try {
+    return { ok: true, text: await readFile(path, 'utf8') };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { ok: false, reason: err.code === 'EACCES' ? 'permission denied' : (err.message ?? String(e)) };
+  }
+}
+
+/** Modification time in ms, or undefined when the file does not exist. */
+export async function modifiedTime(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes the files matching `globs` inside `dir` and the plain `paths`, all relative to `root`. The directory
+ * name is escaped, so brackets or stars in it are never read as glob syntax. Returns what existed and was removed.
+ */
+export async function removeMatching(root: string, dir: string, globs: readonly string[], paths: readonly string[]): Promise<string[]> {
+  const base = fg.escapePath(dir === '.' ? '' : `${dir}/`);
+  const matches = await fg(globs.map((g) => base + g), { cwd: root, onlyFiles: false, dot: true, unique: true });
+  const existing = (await Promise.all(paths.map(async (p) => ((await modifiedTime(join(root, p))) === undefined ? undefined : p)))).filter(
+    (p): p is string => p !== undefined,
+  );
+  const all = [...new Set([...matches, ...existing])];
+  await Promise.all(all.map((m) => rm(join(root, m), { recursive: true, force: true })));
+  return all;
+}

@@ -1,0 +1,57 @@
+/**
+ * Runs external programs with argument vectors (never through a shell), in the foreground, and turns a
+ * missing program into a message that says how to install it.
+ */
+import { execa } from 'execa';
+import { missingToolMessage, type Command } from '../domain';
+
+export class ToolError extends Error {
+  override name = 'ToolError';
+}
+
+export interface RunOptions {
+  cwd: string;
+  /** Extra environment on top of this process's. */
+  env?: Record<string, string | undefined>;
+  /** What the command is for, for the missing-tool message: "to configure apps/hello". */
+  purpose?: string;
+  /** Inherit stdio (default) or capture output. */
+  capture?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCommand(command: Command, options: RunOptions): Promise<RunResult> {
+  const subprocess = execa(command.file, command.args, {
+    cwd: options.cwd,
+    env: { ...command.env, ...options.env },
+    stdio: options.capture ? 'pipe' : 'inherit',
+    reject: false,
+    stripFinalNewline: true,
+  });
+  const result = await subprocess;
+  if ((result as { code?: string }).code === 'ENOENT') {
+    throw new ToolError(missingToolMessage(command.file, options.purpose));
+  }
+  return {
+    exitCode: result.exitCode ?? (result.signal ? 128 : 1),
+    signal: result.signal ?? undefined,
+    stdout: typeof result.stdout === 'string' ? result.stdout : '',
+    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+  };
+}
+
+/** Output of a short command, or undefined when the program is missing or fails. */
+export async function probe(file: string, args: string[], cwd: string): Promise<string | undefined> {
+  try {
+    const r = await execa(file, args, { cwd, reject: false, timeout: 30_000 });
+    return r.exitCode === 0 ? String(r.stdout).trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The programs nx-mirage runs, and how a user gets each one. Messages name the tool and the command that fixes it.
+ */
+export interface ToolHelp {
+  /** What the tool is for, as a clause: "to configure unikernels". */
+  purpose: string;
+  /** The command (or commands) that install it. */
+  install: string;
+}
+
+const TOOLS: Record<string, ToolHelp> = {
+  mirage: { purpose: 'to configure unikernels', install: "opam install 'mirage>=4.11.0'" },
+  dune: { purpose: 'to build unikernels', install: 'opam install dune (or: apt-get install dune)' },
+  ocamlfind: { purpose: 'to find OCaml libraries and cross toolchains', install: 'opam install ocamlfind (or: apt-get install ocaml-findlib)' },
+  opam: { purpose: 'to install switch tools and run opam-monorepo', install: 'apt-get install opam (or see https://opam.ocaml.org/doc/Install.html), then: opam init' },
+  'opam-monorepo': { purpose: 'to lock and vendor unikernel dependencies', install: 'opam install opam-monorepo' },
+  'solo5-hvt': { purpose: 'to run hvt unikernels', install: 'opam install solo5' },
+  'solo5-spt': { purpose: 'to run spt unikernels', install: 'opam install solo5' },
+  'solo5-virtio-run': { purpose: 'to run virtio unikernels', install: 'opam install solo5' },
+  xl: { purpose: 'to run Xen unikernels', install: 'install the Xen toolstack of your distribution (for example: apt-get install xen-utils)' },
+  'qemu-system-x86_64': { purpose: 'to run unikraft-qemu unikernels', install: 'apt-get install qemu-system-x86' },
+  firecracker: { purpose: 'to run unikraft-firecracker unikernels', install: 'install firecracker from its release page' },
+};
+
+export function toolHelp(tool: string): ToolHelp {
+  return TOOLS[tool] ?? { purpose: 'for this task', install: `install ${tool} and make sure it is on PATH` };
+}
+
+export function missingToolMessage(tool: string, forWhat?: string): string {
+  const help = toolHelp(tool);
+  return `\`${tool}\` was not found on PATH; it is needed ${forWhat ?? help.purpose}. Install it with: ${help.install}`;
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { artifactPaths, buildCommand, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
+
+const hello = { name: 'hello', dir: 'apps/hello', target: 'hvt' as const };
+
+describe('mirage commands as argument vectors', () => {
+  it('configures with -f and -t from the dune root, flags last', () => {
+    expect(configureCommand(hello, ['--no-dhcp'])).toEqual({
+      file: 'mirage',
+      args: ['configure', '-f', 'apps/hello/config.ml', '-t', 'hvt', '--no-dhcp'],
+    });
+    expect(configureCommand({ ...hello, dir: '.' }).args).toEqual(['configure', '-f', 'config.ml', '-t', 'hvt']);
+  });
+
+  it('keeps hostile directory names as single arguments', () => {
+    const u = { name: 'x', dir: 'apps/$(rm -rf ~); `x` "q"', target: 'unix' as const };
+    expect(configureCommand(u).args[2]).toBe('apps/$(rm -rf ~); `x` "q"/config.ml');
+  });
+
+  it('builds many unikernels in one dune call with --profile release', () => {
+    expect(buildCommand([hello, { name: 'b', dir: 'b', target: 'unix' }, hello])).toEqual({
+      file: 'dune',
+      args: ['build', '--profile', 'release', '--root', '.', 'apps/hello/dist', 'b/dist'],
+    });
+  });
+
+  it('locks, installs and pulls as mirage\'s Makefile does', () => {
+    expect(lockFile(hello)).toBe('apps/hello/mirage/hello-hvt.opam.locked');
+    expect(lockCommand(hello, '4.14.2')).toEqual({
+      file: 'opam',
+      args: ['monorepo', 'lock', '--require-cross-compile', '--build-only', 'hello-hvt', '-l', 'apps/hello/mirage/hello-hvt.opam.locked', '--ocaml-version', '4.14.2'],
+      env: { OPAMVAR_monorepo: 'opam-monorepo' },
+    });
+    expect(installSwitchCommand(hello).args).toEqual(['install', 'apps/hello/mirage/hello-hvt.opam', '--deps-only', '--yes']);
+    expect(pullCommand(hello, '/ws').args).toEqual(['monorepo', 'pull', '-l', 'apps/hello/mirage/hello-hvt.opam.locked', '-r', '/ws/apps/hello']);
+  });
+
+  it('names the promoted artifacts', () => {
+    expect(artifactPaths(hello)).toEqual(['apps/hello/dist/hello.hvt']);
+    expect(artifactPaths({ ...hello, target: 'xen' })).toEqual(['apps/hello/dist/hello.xen', 'apps/hello/dist/hello.xl', 'apps/hello/dist/hello.xl.in']);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * A unikernel as the mirage tool lays it out in a dune root: the files `mirage configure -f DIR/config.ml`
+ * generates, the commands mirage's Makefile runs (as argument vectors, never shell strings), and the files
+ * a build promotes into `DIR/dist/`.
+ */
+import { posix } from 'node:path';
+import { MIRAGE_TARGETS, distFiles, opamName, targetInfo, type MirageTarget } from './targets';
+
+export interface UnikernelRef {
+  /** The name given to `register`. */
+  name: string;
+  /** Directory of config.ml relative to the dune root, posix separators, `.` for the root itself. */
+  dir: string;
+  target: MirageTarget;
+}
+
+export interface Command {
+  /** Program, looked up on PATH. */
+  file: string;
+  args: string[];
+  /** Extra environment for this command. */
+  env?: Record<string, string>;
+}
+
+/** `dir/relative` with `.` meaning the root, posix separators. */
+export function inDir(dir: string, relative: string): string {
+  return dir === '.' || dir === '' ? relative : posix.join(dir, relative);
+}
+
+/**
+ * Files `mirage configure` writes inside the unikernel directory, as globs relative to it. The root
+ * `dune-project`, `dune-workspace` and `Makefile` are not listed: nx-mirage owns those.
+ */
+export const CONFIGURE_OUTPUTS: readonly string[] = [
+  'dune',
+  'dune.build',
+  'dune.config',
+  'dist/dune',
+  'mirage/context',
+  'mirage/dune-workspace.config',
+  'mirage/main.ml',
+  'mirage/*.opam',
+  'mirage/manifest.json',
+  'mirage/manifest.ml',
+  'mirage/*.xl',
+  'mirage/*.xl.in',
+  'mirage/*_libvirt.xml',
+];
+
+/** The opam file configure generates, relative to the dune root. */
+export function opamFile(u: UnikernelRef): string {
+  return inDir(u.dir, `mirage/${opamName(u.name, u.target)}.opam`);
+}
+
+/** The opam-monorepo lockfile of a unikernel (mirage's Makefile location), relative to the dune root. */
+export function lockFile(u: UnikernelRef): string {
+  return `${opamFile(u)}.locked`;
+}
+
+/** Files the build promotes into `dist/`, relative to the dune root. */
+export function artifactPaths(u: UnikernelRef): string[] {
+  return distFiles(u.name, u.target).map((f) => inDir(u.dir, `dist/${f}`));
+}
+
+/** `mirage configure -f DIR/config.ml -t TARGET FLAGS...`, run from the dune root. */
+export function configureCommand(u: UnikernelRef, flags: readonly string[] = []): Command {
+  return { file: 'mirage', args: ['configure', '-f', inDir(u.dir, 'config.ml'), '-t', u.target, ...flags] };
+}
+
+/**
+ * One `dune build` for many unikernels, as mirage's Makefile does for one: `--profile release` (not
+ * `--release`, which drops promotion rules) and each unikernel's `dist` directory as a target.
+ */
+export function buildCommand(unikernels: readonly UnikernelRef[]): Command {
+  const dirs = [...new Set(unikernels.map((u) => inDir(u.dir, 'dist')))];
+  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...dirs] };
+}
+
+const MONOREPO_ENV = { OPAMVAR_monorepo: 'opam-monorepo' };
+
+/** `opam monorepo lock` as mirage's Makefile runs it for one unikernel. */
+export function lockCommand(u: UnikernelRef, ocamlVersion: string): Command {
+  return {
+    file: 'opam',
+    args: ['monorepo', 'lock', '--require-cross-compile', '--build-only', opamName(u.name, u.target), '-l', lockFile(u), '--ocaml-version', ocamlVersion],
+    env: MONOREPO_ENV,
+  };
+}
+
+/** `opam install DIR/mirage/X.opam --deps-only --yes`: the switch tools (mirage, solo5, ocaml-solo5, ...). */
+export function installSwitchCommand(u: UnikernelRef): Command {
+  return { file: 'opam', args: ['install', opamFile(u), '--deps-only', '--yes'] };
+}
+
+/** `opam monorepo pull`: vendors the locked sources into `DIR/duniverse/`. `rootAbs` is the dune root's absolute path. */
+export function pullCommand(u: UnikernelRef, rootAbs: string): Command {
+  return {
+    file: 'opam',
+    args: ['monorepo', 'pull', '-l', lockFile(u), '-r', posix.join(rootAbs, u.dir === '' ? '.' : u.dir)],
+    env: MONOREPO_ENV,
+  };
+}
+
+/** The dune context that compiles this unikernel (where `_build/<context>/<dir>` holds its objects). */
+export function buildContext(u: UnikernelRef): string {
+  return targetInfo(u.target).context;
+}
+
+export interface CleanSet {
+  /** Globs relative to the unikernel directory: generated files (the lockfile excepted) and dist/ artifacts. */
+  globs: string[];
+  /** Plain paths relative to the dune root: the unikernel's directory in every dune context. */
+  paths: string[];
+}
+
+/** What `clean` removes for one unikernel, leaving other unikernels, the lockfile and duniverse/ alone. */
+export function cleanSet(u: UnikernelRef): CleanSet {
+  return {
+    globs: [
+      ...CONFIGURE_OUTPUTS,
+      ...MIRAGE_TARGETS.flatMap((t) => distFiles(u.name, t).map((f) => `dist/${f}`)),
+      ...MIRAGE_TARGETS.map((t) => `dist/${distFiles(u.name, t)[0]}.manifest.json`),
+    ],
+    paths: (['default', 'solo5', 'unikraft'] as const).map((ctx) => posix.join('_build', ctx, u.dir)),
+  };
+}
+
+/**
+ * The program and arguments that run a built artifact, per target (mirage.md: how to run). Undefined for
+ * targets with no standalone runner (muen, genode, qubes).
+ */
+export function runnerCommand(target: MirageTarget, kernel: string, tenderArgs: readonly string[], args: readonly string[]): Command | undefined {
+  const info = targetInfo(target);
+  switch (info.family) {
+    case 'unix':
+      return { file: kernel, args: [...args] };
+    case 'solo5':
+    case 'xen':
+      if (!info.runner) return undefined;
+      if (target === 'virtio') return { file: info.runner.program, args: [...tenderArgs, kernel, ...(args.length ? ['--', ...args] : [])] };
+      if (target === 'xen') return { file: 'xl', args: ['create', '-c', ...tenderArgs, kernel.replace(/\.xen$/, '.xl')] };
+      return { file: info.runner.program, args: [...tenderArgs, '--', kernel, ...args] };
+    case 'unikraft':
+      if (target === 'unikraft-qemu') {
+        return {
+          file: 'qemu-system-x86_64',
+          args: ['-nographic', '-nodefaults', '-serial', 'stdio', ...tenderArgs, '-kernel', kernel, ...(args.length ? ['-append', args.join(' ')] : [])],
+        };
+      }
+      return undefined;
+  }
+}

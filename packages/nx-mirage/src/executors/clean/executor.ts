@@ -1,0 +1,21 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '@nx/devkit';
+import { cleanSet } from '../../domain';
+import { removeMatching } from '../../adapters/files';
+import { guarded, parseOptions, unikernelOf } from '../shared';
+import { schema, type Options } from './schema';
+
+/**
+ * Removes what configure and build made for this unikernel only: generated dune and mirage files, the
+ * artifacts in dist/ and its objects in every dune context. Unlike `mirage clean` it keeps the lockfile,
+ * duniverse/ and other unikernels' builds (mirage clean runs `dune clean`, which wipes all of _build).
+ */
+export default async function cleanExecutor(raw: Options, context: ExecutorContext) {
+  return guarded(async () => {
+    const unikernel = unikernelOf(context, parseOptions(schema, raw, 'clean'));
+    const { globs, paths } = cleanSet(unikernel);
+    const removed = await removeMatching(context.root, unikernel.dir, globs, paths);
+    logger.info(removed.length ? `Removed ${removed.length} path(s) of ${unikernel.name}.` : `Nothing to clean for ${unikernel.name}.`);
+    return true;
+  });
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { MIRAGE_TARGETS } from '../domain/targets';
+import { formatZodError } from '../utils/zod';
+
+const mirageTarget = z.enum(MIRAGE_TARGETS, {
+  error: (issue) => `must be a mirage target, one of ${MIRAGE_TARGETS.join(', ')}; got ${JSON.stringify(issue.input)}`,
+});
+
+/** Flags nx-mirage sets itself on `mirage configure`; users choose them through other options. */
+const RESERVED_FLAG = /^(-t|-f|--target|--file|--config-file)(=|$)/;
+
+const configureFlags = z
+  .array(
+    z.string().refine((flag) => !RESERVED_FLAG.test(flag), {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is set by nx-mirage: choose the mirage target with the "target" option and leave -f/--file to the plugin`,
+    }),
+    { error: 'must be a list of mirage configure flags, for example ["--no-dhcp", "--net=direct"]' },
+  )
+  .describe('Extra flags given to `mirage configure` after -f and -t');
+
+const targetName = (fallback: string) =>
+  z
+    .string({ error: 'must be a target name (a non-empty string)' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, { error: 'must start with a letter or digit and use only letters, digits, _ . : -' })
+    .default(fallback);
+
+const perUnikernel = z.strictObject({
+  target: mirageTarget.optional(),
+  configureFlags: configureFlags.optional(),
+});
+
+const optionsObject = z.strictObject({
+    /** Default mirage target of every unikernel (`mirage configure -t`). */
+    target: mirageTarget.default('hvt'),
+    configureFlags: configureFlags.default([]),
+    /** Per-unikernel settings, keyed by the unikernel name given to `register`. */
+    unikernels: z.record(z.string(), perUnikernel).default({}),
+    /**
+     * Vendor dependencies with opam-monorepo (lock and pull into duniverse/) before building, as mirage's
+     * `make` does. Set to false when every library is installed in the opam switch.
+     */
+    monorepo: z.boolean({ error: 'must be true or false' }).default(true),
+    configureTargetName: targetName('configure'),
+    lockTargetName: targetName('lock'),
+    installSwitchTargetName: targetName('install-switch'),
+    pullTargetName: targetName('pull'),
+    dependsTargetName: targetName('depends'),
+    buildTargetName: targetName('build'),
+    runTargetName: targetName('run'),
+    cleanTargetName: targetName('clean'),
+});
+
+export const pluginOptionsSchema = optionsObject.superRefine((options, ctx) => {
+    const names = new Map<string, string>();
+    for (const [key, value] of Object.entries(options)) {
+      if (!key.endsWith('TargetName')) continue;
+      const other = names.get(value as string);
+      if (other) ctx.addIssue({ code: 'custom', path: [key], message: `is "${value}", the same as ${other}; target names must differ` });
+      names.set(value as string, key);
+    }
+  });
+
+export type MiragePluginOptions = z.input<typeof pluginOptionsSchema>;
+export type NormalizedPluginOptions = z.output<typeof pluginOptionsSchema>;
+
+export class PluginOptionsError extends Error {
+  override name = 'PluginOptionsError';
+}
+
+function allowedKeysAt(path: readonly PropertyKey[]): readonly string[] | undefined {
+  if (path.length === 0) return Object.keys(optionsObject.shape);
+  if (path.length === 2 && path[0] === 'unikernels') return Object.keys(perUnikernel.shape);
+  return undefined;
+}
+
+/** Validates the nx.json options of the nx-mirage plugin; a wrong option is one message naming it and what is allowed. */
+export function normalizePluginOptions(options: unknown): NormalizedPluginOptions {
+  const parsed = pluginOptionsSchema.safeParse(options ?? {});
+  if (parsed.success) return parsed.data;
+  throw new PluginOptionsError(
+    `Invalid nx-mirage plugin options in nx.json (plugins entry "nx-mirage"):\n${formatZodError(parsed.error, allowedKeysAt)}\n` +
+      `Fix the entry in nx.json; the options are documented in the nx-mirage README ("Plugin options").`,
+  );
+}
+
+/** The target and configure flags a unikernel gets from the options. */
+export function unikernelSettings(options: NormalizedPluginOptions, name: string) {
+  const own = options.unikernels[name];
+  return {
+    target: own?.target ?? options.target,
+    configureFlags: [...options.configureFlags, ...(own?.configureFlags ?? [])],
+  };
+}

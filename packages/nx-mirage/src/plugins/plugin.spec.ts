@@ -1,0 +1,217 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { logger, type CreateNodesContext, type CreateNodesResult, type ProjectConfiguration } from '@nx/devkit';
+import { updateContextWithChangedFiles } from 'nx/src/utils/workspace-context';
+import fg from 'fast-glob';
+import { TempWorkspace } from '../../test/temp-workspace';
+import { CONFIG_GLOB, createNodes, createNodesV2, parseStats } from './plugin';
+
+const unikernel = (name: string, extra = '') => `(* mirage >= 4.9.0 & < 4.12.0 *)
+open Mirage
+let main = main "Unikernel.Main" job ~packages:[ package "duration" ]${extra}
+let () = register "${name}" [ main ]
+`;
+
+let ws: TempWorkspace;
+let context: CreateNodesContext;
+
+async function infer(options?: unknown) {
+  const files = await fg(CONFIG_GLOB, { cwd: ws.root, dot: false });
+  files.sort();
+  return createNodes[1](files, options as never, context);
+}
+
+function projects(results: ReadonlyArray<readonly [string, CreateNodesResult]>): Record<string, ProjectConfiguration> {
+  return Object.assign({}, ...results.map(([, r]) => r.projects ?? {}));
+}
+
+beforeEach(() => {
+  ws = new TempWorkspace();
+  ws.write('nx.json', '{}');
+  context = { nxJsonConfiguration: {}, workspaceRoot: ws.root };
+  process.env.NX_CACHE_PROJECT_GRAPH = 'false';
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  delete process.env.NX_CACHE_PROJECT_GRAPH;
+  ws.cleanup();
+});
+
+describe('createNodes', () => {
+  it('is also exported as createNodesV2 for Nx 21 and 22', () => {
+    expect(createNodesV2).toBe(createNodes);
+    expect(createNodes[0]).toBe('**/config.ml');
+  });
+
+  it('infers one project per unikernel, named after it, with every target', async () => {
+    ws.write('apps/hello/config.ml', unikernel('hello'));
+    ws.write('apps/web/config.ml', unikernel('web.v2-site'));
+    const p = projects(await infer());
+    expect(Object.keys(p).sort()).toEqual(['apps/hello', 'apps/web']);
+    expect(p['apps/hello']!.name).toBe('hello');
+    expect(p['apps/web']!.name).toBe('web.v2-site');
+    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['configure', 'lock', 'install-switch', 'pull', 'depends', 'build', 'run', 'clean']);
+    expect(p['apps/hello']!.tags).toEqual(['mirage', 'ocaml', 'mirage:solo5', 'mirage:target:hvt']);
+    expect(p['apps/hello']!.metadata?.technologies).toEqual(['mirage', 'ocaml', 'dune']);
+  });
+
+  it('builds the hvt target into dist/NAME.hvt after configure and pull, with toolchain inputs', async () => {
+    ws.write('uk/config.ml', unikernel('hello'));
+    const build = projects(await infer())['uk']!.targets!['build']!;
+    expect(build.executor).toBe('nx-mirage:build');
+    expect(build.options).toEqual({ name: 'hello', target: 'hvt', artifact: 'hello.hvt' });
+    expect(build.dependsOn).toEqual(['configure', 'pull']);
+    expect(build.cache).toBe(true);
+    expect(build.outputs).toContain('{projectRoot}/dist/{options.artifact}');
+    expect(build.inputs).toEqual(
+      expect.arrayContaining([
+        '{projectRoot}/**/*',
+        '!{projectRoot}/dist/**/*',
+        { runtime: 'mirage --version' },
+        { runtime: 'dune --version' },
+        { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
+        { externalDependencies: [] },
+      ]),
+    );
+    expect(build.configurations?.['spt']).toEqual({ name: 'hello', target: 'spt', artifact: 'hello.spt' });
+    expect(build.configurations?.['unix']).toEqual({ name: 'hello', target: 'unix', artifact: 'hello' });
+    expect(build.configurations?.['genode']).toBeUndefined();
+  });
+
+  it('follows the target chosen in the plugin options, globally and per unikernel', async () => {
+    ws.write('a/config.ml', unikernel('a'));
+    ws.write('b/config.ml', unikernel('b'));
+    ws.write('c/config.ml', unikernel('c'));
+    const p = projects(
+      await infer({ target: 'unix', configureFlags: ['--no-dhcp'], unikernels: { b: { target: 'xen', configureFlags: ['--net=direct'] }, c: { target: 'unikraft-qemu' } } }),
+    );
+    const a = p['a']!.targets!;
+    expect(a['build']!.options).toEqual({ name: 'a', target: 'unix', artifact: 'a' });
+    expect(a['build']!.inputs).not.toContainEqual({ runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' });
+    expect(a['configure']!.options).toEqual({ name: 'a', target: 'unix', configureFlags: ['--no-dhcp'] });
+    expect(p['a']!.tags).toContain('mirage:unix');
+    const b = p['b']!.targets!;
+    expect(b['configure']!.options).toEqual({ name: 'b', target: 'xen', configureFlags: ['--no-dhcp', '--net=direct'] });
+    expect(b['build']!.options).toEqual({ name: 'b', target: 'xen', artifact: 'b.xen' });
+    expect(b['build']!.outputs).toContain('{projectRoot}/dist/b.xl*');
+    expect(p['b']!.tags).toEqual(['mirage', 'ocaml', 'mirage:xen', 'mirage:target:xen']);
+    expect(p['c']!.targets!['build']!.inputs).toContainEqual({ runtime: 'ocamlfind -toolchain unikraft ocamlopt -version' });
+    expect(p['c']!.tags).toContain('mirage:unikraft');
+  });
+
+  it('uses the target names from the options in targets and dependsOn', async () => {
+    ws.write('a/config.ml', unikernel('a'));
+    const t = projects(await infer({ buildTargetName: 'mirage-build', configureTargetName: 'mirage-configure', monorepo: false }))['a']!.targets!;
+    expect(t['mirage-build']!.dependsOn).toEqual(['mirage-configure']);
+    expect(t['build']).toBeUndefined();
+  });
+
+  it('skips config.ml under _build, duniverse, dist and node_modules', async () => {
+    ws.write('uk/config.ml', unikernel('uk'));
+    ws.write('_build/default/uk/config.ml', unikernel('copy1'));
+    ws.write('uk/duniverse/mirage/config.ml', unikernel('copy2'));
+    ws.write('uk/dist/config.ml', unikernel('copy3'));
+    ws.write('node_modules/x/config.ml', unikernel('copy4'));
+    const results = await createNodes[1](
+      ['uk/config.ml', '_build/default/uk/config.ml', 'uk/duniverse/mirage/config.ml', 'uk/dist/config.ml', 'node_modules/x/config.ml'],
+      {},
+      context,
+    );
+    expect(Object.keys(projects(results))).toEqual(['uk']);
+  });
+
+  it('ignores a config.ml that is not a MirageOS configuration, silently', async () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    ws.write('tool/config.ml', 'let () = print_endline "other tool"\n');
+    expect(await infer()).toEqual([]);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('warns about a broken MirageOS config.ml, naming the file, and keeps the graph', async () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    ws.write('good/config.ml', unikernel('good'));
+    ws.write('bad/config.ml', 'open Mirage\nlet () = register "bad" [ main ]\n(* unterminated');
+    ws.write('twice/config.ml', 'open Mirage\nlet () = register "a" []\nlet () = register "b" []\n');
+    ws.write('binary/config.ml', Buffer.from([0x6f, 0x70, 0x65, 0x6e, 0, 1, 2, 255]));
+    const p = projects(await infer());
+    expect(Object.keys(p)).toEqual(['good']);
+    const messages = warn.mock.calls.map((c) => String(c[0]));
+    expect(messages).toContain('nx-mirage: bad/config.ml:3 is not used as a MirageOS unikernel: unterminated comment starting on line 3.');
+    expect(messages.some((m) => m.startsWith('nx-mirage: twice/config.ml:3 is not used as a MirageOS unikernel: `register` is called 2 times'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('nx-mirage: binary/config.ml is not used as a MirageOS unikernel: the file contains NUL bytes'))).toBe(true);
+  });
+
+  it('warns about an unreadable config.ml instead of failing', async () => {
+    if (process.getuid?.() === 0) {
+      // root reads every file; make the path a directory-less dangling name instead.
+      const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+      ws.write('ok/config.ml', unikernel('ok'));
+      const results = await createNodes[1](['ok/config.ml', 'gone/config.ml'], {}, context);
+      expect(Object.keys(projects(results))).toEqual(['ok']);
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(/^nx-mirage: gone\/config.ml is not used as a MirageOS unikernel: it cannot be read/);
+      return;
+    }
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    ws.write('locked/config.ml', unikernel('locked'), 0o000);
+    expect(await infer()).toEqual([]);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/permission denied/);
+  });
+
+  it('rejects a unikernel name that cannot be an Nx project name', async () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    ws.write('odd/config.ml', unikernel('my app:1'));
+    expect(await infer()).toEqual([]);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/odd\/config.ml:4 is not used as a MirageOS unikernel: the unikernel name "my app:1" cannot be an Nx project name/);
+  });
+
+  it('fails clearly when two unikernels claim one name, naming both files', async () => {
+    ws.write('one/config.ml', unikernel('same'));
+    ws.write('two/config.ml', unikernel('same'));
+    ws.write('three/config.ml', unikernel('other'));
+    const error = await infer().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    const aggregate = error as { errors: Array<[string, Error]>; partialResults: unknown[] };
+    expect(aggregate.errors).toHaveLength(1);
+    expect(aggregate.errors[0]![0]).toBe('two/config.ml');
+    expect(aggregate.errors[0]![1].message).toBe(
+      'Two unikernels are named "same": one/config.ml and two/config.ml. Unikernel names become Nx project names and must be unique; rename one of them in its `register "same" [...]` call.',
+    );
+    expect(aggregate.partialResults).toHaveLength(2);
+  });
+
+  it('rejects wrong plugin options with one message naming the option and the allowed values', async () => {
+    ws.write('uk/config.ml', unikernel('uk'));
+    await expect(infer({ target: 'kvm' })).rejects.toThrow(
+      /"target": must be a mirage target, one of unix, macosx, hvt, spt, virtio, muen, genode, xen, qubes, unikraft-qemu, unikraft-firecracker; got "kvm"/,
+    );
+    await expect(infer({ configureFlags: ['-t', 'unix'] })).rejects.toThrow(/"configureFlags.0": "-t" is set by nx-mirage/);
+    await expect(infer({ tagret: 'hvt' })).rejects.toThrow(/unknown option "tagret"; allowed: target, configureFlags, unikernels/);
+    await expect(infer({ unikernels: { uk: { target: 'spt', flags: [] } } })).rejects.toThrow(/unknown option "flags" in "unikernels.uk"; allowed: target, configureFlags/);
+    await expect(infer({ buildTargetName: 'configure' })).rejects.toThrow(/"buildTargetName": is "configure", the same as configureTargetName/);
+  });
+
+  it('caches parse results by file content: a warm run parses nothing, an edit parses one file', async () => {
+    delete process.env.NX_CACHE_PROJECT_GRAPH;
+    process.env.NX_WORKSPACE_DATA_DIRECTORY = ws.path('.nx/workspace-data');
+    try {
+      ws.write('a/config.ml', unikernel('a'));
+      ws.write('b/config.ml', unikernel('b'));
+      const before = parseStats.parsed;
+      const cold = projects(await infer());
+      expect(parseStats.parsed - before).toBe(2);
+      const warm = projects(await infer());
+      expect(parseStats.parsed - before).toBe(2);
+      expect(warm).toEqual(cold);
+      ws.write('b/config.ml', unikernel('b-renamed'));
+      await updateContextWithChangedFiles(ws.root, [], ['b/config.ml'], []);
+      const edited = projects(await infer());
+      expect(parseStats.parsed - before).toBe(3);
+      expect(edited['b']!.name).toBe('b-renamed');
+    } finally {
+      delete process.env.NX_WORKSPACE_DATA_DIRECTORY;
+    }
+  });
+});

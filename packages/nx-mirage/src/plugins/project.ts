@@ -1,0 +1,186 @@
+/**
+ * The Nx project inferred for one unikernel: its targets with inputs, outputs, dependsOn, cache flags,
+ * configurations per mirage target, and metadata. Pure: everything comes from the parsed config.ml and
+ * the plugin options.
+ */
+import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import {
+  CONFIGURE_OUTPUTS,
+  allTargets,
+  artifactFileName,
+  targetInfo,
+  type MirageConfigInfo,
+  type MirageTarget,
+} from '../domain';
+import { unikernelSettings, type NormalizedPluginOptions } from './options';
+
+export const TECHNOLOGIES = ['mirage', 'ocaml', 'dune'];
+
+/**
+ * Runtime inputs: the tool versions that decide what configure and build produce. Nx runs each command once
+ * per run and hashes its output, so every cached result follows the toolchain it was made with.
+ */
+export function toolchainInputs(target: MirageTarget, tools: 'configure' | 'build'): { runtime: string }[] {
+  const inputs = [{ runtime: 'mirage --version' }];
+  if (tools === 'configure') return inputs;
+  inputs.push({ runtime: 'dune --version' }, { runtime: 'ocamlfind ocamlopt -version' });
+  const toolchain = targetInfo(target).toolchain;
+  if (toolchain) inputs.push({ runtime: `ocamlfind -toolchain ${toolchain} ocamlopt -version` });
+  return inputs;
+}
+
+/** Declared so that npm lockfile changes never reach a unikernel's hash (an absent list means all packages). */
+const NO_NPM_PACKAGES = { externalDependencies: [] as string[] };
+
+export interface InferredUnikernel {
+  projectRoot: string;
+  info: MirageConfigInfo & { name: string };
+}
+
+export function buildUnikernelProject(
+  { projectRoot, info }: InferredUnikernel,
+  options: NormalizedPluginOptions,
+): ProjectConfiguration {
+  const name = info.name;
+  const { target, configureFlags } = unikernelSettings(options, name);
+  const family = targetInfo(target).family;
+  const names = {
+    configure: options.configureTargetName,
+    lock: options.lockTargetName,
+    installSwitch: options.installSwitchTargetName,
+    pull: options.pullTargetName,
+    depends: options.dependsTargetName,
+    build: options.buildTargetName,
+    run: options.runTargetName,
+    clean: options.cleanTargetName,
+  };
+  const selectable = allTargets().filter((t) => t.supported || t.target === target);
+  const perTarget = <T extends object>(f: (t: MirageTarget) => T) =>
+    Object.fromEntries(selectable.map((t) => [t.target, f(t.target)])) as Record<string, T>;
+  const identity = (t: MirageTarget) => ({ name, target: t });
+  const withArtifact = (t: MirageTarget) => ({ name, target: t, artifact: artifactFileName(name, t) });
+  const metadata = (description: string, help?: string, example?: Record<string, unknown>) => ({
+    technologies: TECHNOLOGIES,
+    description,
+    ...(help ? { help: { command: help, example: { options: example ?? {} } } } : {}),
+  });
+
+  const targets: Record<string, TargetConfiguration> = {
+    [names.configure]: {
+      executor: 'nx-mirage:configure',
+      options: { ...identity(target), configureFlags },
+      configurations: perTarget(identity),
+      cache: true,
+      inputs: [
+        '{projectRoot}/config.ml',
+        ...toolchainInputs(target, 'configure'),
+        { env: 'MIRAGE_EXTRA_REPOS' },
+        NO_NPM_PACKAGES,
+      ],
+      outputs: CONFIGURE_OUTPUTS.map((p) => `{projectRoot}/${p}`),
+      metadata: metadata(
+        'Generate the dune rules, main.ml and opam file of this unikernel (mirage configure)',
+        'mirage configure --help=plain',
+        { target: 'spt', configureFlags: ['--no-dhcp'] },
+      ),
+    },
+    [names.lock]: {
+      executor: 'nx-mirage:lock',
+      options: identity(target),
+      configurations: perTarget(identity),
+      dependsOn: [names.configure],
+      cache: false,
+      outputs: ['{projectRoot}/mirage/*.opam.locked'],
+      metadata: metadata('Lock the unikernel dependencies with opam-monorepo (skipped while the lockfile is newer than the opam file)'),
+    },
+    [names.installSwitch]: {
+      executor: 'nx-mirage:install-switch',
+      options: identity(target),
+      configurations: perTarget(identity),
+      dependsOn: [names.lock],
+      cache: false,
+      metadata: metadata('Install the switch tools of the unikernel (mirage, solo5, ocaml-solo5, ...) with opam; never cached'),
+    },
+    [names.pull]: {
+      executor: 'nx-mirage:pull',
+      options: identity(target),
+      configurations: perTarget(identity),
+      dependsOn: [names.lock],
+      cache: true,
+      inputs: ['{projectRoot}/mirage/*.opam.locked', NO_NPM_PACKAGES],
+      outputs: ['{projectRoot}/duniverse'],
+      metadata: metadata('Vendor the locked sources into duniverse/ (opam monorepo pull); cached by the lockfile'),
+    },
+    [names.depends]: {
+      executor: 'nx:noop',
+      dependsOn: [names.installSwitch, names.pull],
+      cache: false,
+      metadata: metadata('Lock, install switch tools and pull sources, as `make depends` does'),
+    },
+    [names.build]: {
+      executor: 'nx-mirage:build',
+      options: withArtifact(target),
+      configurations: perTarget(withArtifact),
+      dependsOn: options.monorepo ? [names.configure, names.pull] : [names.configure],
+      cache: true,
+      inputs: [
+        '{projectRoot}/**/*',
+        '!{projectRoot}/dist/**/*',
+        '!{projectRoot}/_build/**/*',
+        // duniverse/ is what pull makes from the lockfile, which is an input itself: hashing it again adds nothing.
+        '!{projectRoot}/duniverse/**/*',
+        '{workspaceRoot}/dune-project',
+        '{workspaceRoot}/dune-workspace',
+        ...toolchainInputs(target, 'build'),
+        NO_NPM_PACKAGES,
+      ],
+      outputs: [
+        '{projectRoot}/dist/{options.artifact}',
+        '{projectRoot}/dist/{options.artifact}.manifest.json',
+        `{projectRoot}/dist/${name}.xl*`,
+      ],
+      metadata: metadata(
+        'Compile the unikernel with dune in its build context and promote the artifact into dist/',
+        'dune build --help=plain',
+        { target: 'hvt' },
+      ),
+    },
+    [names.run]: {
+      executor: 'nx-mirage:run',
+      options: withArtifact(target),
+      configurations: perTarget(withArtifact),
+      dependsOn: [names.build],
+      continuous: true,
+      cache: false,
+      metadata: metadata(`Run the built unikernel (${targetInfo(target).runner?.usage ?? 'no standalone runner for this target'})`),
+    },
+    [names.clean]: {
+      executor: 'nx-mirage:clean',
+      options: identity(target),
+      configurations: perTarget(identity),
+      cache: false,
+      metadata: metadata("Remove this unikernel's generated files, artifacts and build objects, leaving other unikernels' builds alone"),
+    },
+  };
+
+  return {
+    name,
+    root: projectRoot,
+    projectType: 'application',
+    tags: ['mirage', 'ocaml', `mirage:${family}`, `mirage:target:${target}`],
+    targets,
+    metadata: {
+      technologies: TECHNOLOGIES,
+      description: `MirageOS unikernel "${name}" (${target})`,
+      targetGroups: { MirageOS: Object.values(names) },
+      mirage: {
+        name,
+        target,
+        ...(info.versionGuard ? { versionGuard: info.versionGuard.raw } : {}),
+        packages: info.packages.map((p) => p.name),
+        localLibs: info.localLibs,
+        dataDirs: info.dataDirs.map((d) => d.path),
+      },
+    },
+  };
+}

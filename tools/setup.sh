@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up a fresh clone: the OCaml toolchain the tests build with (OCaml, dune, ocamlfind from Debian),
+# then the npm dependencies, which include the Node 24 the tests run on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v ocamlfind >/dev/null 2>&1 || need+=(ocaml-findlib)
+command -v dune >/dev/null 2>&1 || need+=(dune)
+command -v ocamlopt >/dev/null 2>&1 || need+=(ocaml-nox)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "setup: missing ${need[*]}; install them as root: apt-get install -y ocaml-nox dune ocaml-findlib" >&2; exit 1
+  fi
+  echo "setup: installing ${need[*]} from Debian"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ocaml-nox dune ocaml-findlib >/dev/null
+fi
+echo "setup: ocaml $(ocamlfind ocamlopt -version), dune $(dune --version)"
+
+npm ci --no-audit --no-fund
+echo "setup: node for tests $(node_modules/.bin/node --version) (machine node $(node --version))"
