@@ -59,122 +59,76 @@ export interface TargetInfo {
   note?: string;
 }
 
-const SOLO5_NET = 'service';
+/** A target linked against Solo5 bindings: compiled in the `solo5` context with the `solo5` findlib toolchain. */
+function solo5(
+  abiTarget: Solo5AbiTarget,
+  abiVersion: number | undefined,
+  runner: TargetRunner | undefined,
+  rest: Partial<Omit<TargetInfo, 'target'>> = {},
+): Omit<TargetInfo, 'target'> {
+  return {
+    family: 'solo5',
+    context: 'solo5',
+    toolchain: 'solo5',
+    extension: `.${abiTarget}`,
+    abi: { kind: 'solo5', target: abiTarget, version: abiVersion },
+    runner,
+    defaultNetworkDevice: 'service',
+    supported: true,
+    ...rest,
+  };
+}
+
+function host(): Omit<TargetInfo, 'target'> {
+  return {
+    family: 'unix',
+    context: 'default',
+    toolchain: undefined,
+    extension: '',
+    abi: { kind: 'host' },
+    runner: { program: 'KERNEL', usage: './dist/NAME [runtime arguments]' },
+    defaultNetworkDevice: 'tap0',
+    supported: true,
+  };
+}
+
+function unikraft(backend: 'qemu' | 'firecracker', extension: string, runner: TargetRunner): Omit<TargetInfo, 'target'> {
+  return {
+    family: 'unikraft',
+    context: 'unikraft',
+    toolchain: 'unikraft',
+    extension,
+    abi: { kind: 'unikraft', backend },
+    runner,
+    defaultNetworkDevice: '0',
+    supported: true,
+  };
+}
+
+const solo5Usage = (tender: string) => `${tender} [--mem=MB] [--net:NAME=TAP] [--block:NAME=FILE] -- KERNEL [runtime arguments]`;
 
 const TABLE: Record<MirageTarget, Omit<TargetInfo, 'target'>> = {
-  unix: {
-    family: 'unix',
-    context: 'default',
-    toolchain: undefined,
-    extension: '',
-    abi: { kind: 'host' },
-    runner: { program: 'KERNEL', usage: './dist/NAME [runtime arguments]' },
-    defaultNetworkDevice: 'tap0',
-    supported: true,
-  },
-  macosx: {
-    family: 'unix',
-    context: 'default',
-    toolchain: undefined,
-    extension: '',
-    abi: { kind: 'host' },
-    runner: { program: 'KERNEL', usage: './dist/NAME [runtime arguments]' },
-    defaultNetworkDevice: 'tap0',
-    supported: true,
-  },
-  hvt: {
-    family: 'solo5',
-    context: 'solo5',
-    toolchain: 'solo5',
-    extension: '.hvt',
-    abi: { kind: 'solo5', target: 'hvt', version: 2 },
-    runner: { program: 'solo5-hvt', usage: 'solo5-hvt [--mem=MB] [--net:NAME=TAP] [--block:NAME=FILE] -- KERNEL [runtime arguments]' },
-    defaultNetworkDevice: SOLO5_NET,
-    supported: true,
-  },
-  spt: {
-    family: 'solo5',
-    context: 'solo5',
-    toolchain: 'solo5',
-    extension: '.spt',
-    abi: { kind: 'solo5', target: 'spt', version: 2 },
-    runner: { program: 'solo5-spt', usage: 'solo5-spt [--mem=MB] [--net:NAME=TAP] [--block:NAME=FILE] -- KERNEL [runtime arguments]' },
-    defaultNetworkDevice: SOLO5_NET,
-    supported: true,
-  },
-  virtio: {
-    family: 'solo5',
-    context: 'solo5',
-    toolchain: 'solo5',
-    extension: '.virtio',
-    abi: { kind: 'solo5', target: 'virtio', version: 1 },
-    runner: { program: 'solo5-virtio-run', usage: 'solo5-virtio-run [-n TAP] [-d DISK] [-m MB] KERNEL [-- runtime arguments]' },
-    defaultNetworkDevice: SOLO5_NET,
-    supported: true,
-  },
-  muen: {
-    family: 'solo5',
-    context: 'solo5',
-    toolchain: 'solo5',
-    extension: '.muen',
-    abi: { kind: 'solo5', target: 'muen', version: 4 },
-    runner: undefined,
-    defaultNetworkDevice: SOLO5_NET,
-    supported: true,
-    note: 'Muen subjects are started by a Muen system policy, not by a standalone program.',
-  },
-  genode: {
-    family: 'solo5',
-    context: 'solo5',
-    toolchain: 'solo5',
-    extension: '.genode',
-    abi: { kind: 'solo5', target: 'genode', version: undefined },
-    runner: undefined,
-    defaultNetworkDevice: SOLO5_NET,
+  unix: host(),
+  macosx: host(),
+  hvt: solo5('hvt', 2, { program: 'solo5-hvt', usage: solo5Usage('solo5-hvt') }),
+  spt: solo5('spt', 2, { program: 'solo5-spt', usage: solo5Usage('solo5-spt') }),
+  virtio: solo5('virtio', 1, { program: 'solo5-virtio-run', usage: 'solo5-virtio-run [-n TAP] [-d DISK] [-m MB] KERNEL [-- runtime arguments]' }),
+  muen: solo5('muen', 4, undefined, { note: 'Muen subjects are started by a Muen system policy, not by a standalone program.' }),
+  genode: solo5('genode', undefined, undefined, {
     supported: false,
     note: 'Solo5 removed its Genode bindings in v0.7.0 and mirage requires solo5 >= 0.7.5, so genode unikernels cannot be linked.',
-  },
-  xen: {
+  }),
+  xen: solo5('xen', 1, { program: 'xl', usage: 'xl create -c dist/NAME.xl' }, { family: 'xen', defaultNetworkDevice: '0' }),
+  qubes: solo5('xen', 1, undefined, {
     family: 'xen',
-    context: 'solo5',
-    toolchain: 'solo5',
-    extension: '.xen',
-    abi: { kind: 'solo5', target: 'xen', version: 1 },
-    runner: { program: 'xl', usage: 'xl create -c dist/NAME.xl' },
     defaultNetworkDevice: '0',
-    supported: true,
-  },
-  qubes: {
-    family: 'xen',
-    context: 'solo5',
-    toolchain: 'solo5',
-    extension: '.xen',
-    abi: { kind: 'solo5', target: 'xen', version: 1 },
-    runner: undefined,
-    defaultNetworkDevice: '0',
-    supported: true,
     note: 'Qubes unikernels run as a Qubes VM whose kernel is the .xen file.',
-  },
-  'unikraft-qemu': {
-    family: 'unikraft',
-    context: 'unikraft',
-    toolchain: 'unikraft',
-    extension: '.qemu',
-    abi: { kind: 'unikraft', backend: 'qemu' },
-    runner: { program: 'qemu-system-x86_64', usage: 'qemu-system-x86_64 -nographic -nodefaults -serial stdio -kernel KERNEL [-append "runtime arguments"]' },
-    defaultNetworkDevice: '0',
-    supported: true,
-  },
-  'unikraft-firecracker': {
-    family: 'unikraft',
-    context: 'unikraft',
-    toolchain: 'unikraft',
-    extension: '.fc',
-    abi: { kind: 'unikraft', backend: 'firecracker' },
-    runner: { program: 'firecracker', usage: 'firecracker --no-api --config-file VM.json' },
-    defaultNetworkDevice: '0',
-    supported: true,
-  },
+  }),
+  'unikraft-qemu': unikraft('qemu', '.qemu', {
+    program: 'qemu-system-x86_64',
+    usage: 'qemu-system-x86_64 -nographic -nodefaults -serial stdio -kernel KERNEL [-append "runtime arguments"]',
+  }),
+  'unikraft-firecracker': unikraft('firecracker', '.fc', { program: 'firecracker', usage: 'firecracker --no-api --config-file VM.json' }),
 };
 
 export function isMirageTarget(value: string): value is MirageTarget {
