@@ -18,5 +18,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 echo "setup: ocaml $(ocamlfind ocamlopt -version), dune $(dune --version)"
 
-npm ci --no-audit --no-fund
+# npm install, not npm ci: this registry lacks the optional Nx binaries of other platforms, so the lockfile cannot list
+# them and npm ci refuses it; npm install keeps the locked versions and skips what is missing.
+npm install --no-audit --no-fund
 echo "setup: node for tests $(node_modules/.bin/node --version) (machine node $(node --version))"
