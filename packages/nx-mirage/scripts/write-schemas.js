@@ -1,11 +1,15 @@
-// Writes each executor's schema.json (read by Nx and Nx Console) from its zod schema, so options are defined once.
+// Writes each executor's and generator's schema.json (read by Nx and Nx Console) from its zod schema, so options are defined once.
 // Runs after tsc, on the compiled files in dist/.
 'use strict';
 const { readdirSync, writeFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { z } = require('zod');
 
-const root = join(__dirname, '..', 'dist', 'src', 'executors');
+for (const kind of ['executors', 'generators']) writeSchemas(kind);
+
+function writeSchemas(kind) {
+const root = join(__dirname, '..', 'dist', 'src', kind);
+if (!existsSync(root)) return;
 for (const name of readdirSync(root)) {
   const module = join(root, name, 'schema.js');
   if (!existsSync(module)) continue;
@@ -21,4 +25,5 @@ for (const name of readdirSync(root)) {
     ...json,
   };
   writeFileSync(join(root, name, 'schema.json'), JSON.stringify(out, null, 2) + '\n');
+}
 }

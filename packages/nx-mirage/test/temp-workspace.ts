@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -16,6 +16,14 @@ export class TempWorkspace {
     writeFileSync(path, content);
     if (mode !== undefined) chmodSync(path, mode);
     return path;
+  }
+
+  read(relative: string): string {
+    return readFileSync(join(this.root, relative), 'utf8');
+  }
+
+  remove(relative: string): void {
+    rmSync(join(this.root, relative), { recursive: true, force: true });
   }
 
   path(relative: string): string {

@@ -1,6 +1,7 @@
-import { readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import fg from 'fast-glob';
+import writeFileAtomic from 'write-file-atomic';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
 
@@ -36,4 +37,26 @@ export async function removeMatching(root: string, dir: string, globs: readonly 
   const all = [...new Set([...matches, ...existing])];
   await Promise.all(all.map((m) => rm(join(root, m), { recursive: true, force: true })));
   return all;
+}
+
+/**
+ * Copies `src` over `dst` atomically: the bytes go to a temporary file beside `dst`, which is renamed over it,
+ * so a reader (or an interrupted build) sees the previous file or the new one, never a truncated one.
+ */
+export async function copyFileAtomic(src: string, dst: string): Promise<Buffer> {
+  const bytes = await readFile(src);
+  const mode = (await stat(src)).mode & 0o777;
+  await mkdir(dirname(dst), { recursive: true });
+  await writeFileAtomic(dst, bytes, { mode });
+  return bytes;
+}
+
+export async function writeFileAtomically(dst: string, content: string): Promise<void> {
+  await mkdir(dirname(dst), { recursive: true });
+  await writeFileAtomic(dst, content);
+}
+
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  const r = await readTextFile(path);
+  return r.ok ? r.text : undefined;
 }

@@ -15,8 +15,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** What the command is for, for the missing-tool message: "to configure apps/hello". */
   purpose?: string;
-  /** Inherit stdio (default) or capture output. */
-  capture?: boolean;
+  /** Inherit stdio (default), capture output silently, or `tee`: show it and capture it. */
+  capture?: boolean | 'tee';
 }
 
 export interface RunResult {
@@ -24,13 +24,19 @@ export interface RunResult {
   signal?: string;
   stdout: string;
   stderr: string;
+  /** stdout and stderr interleaved, when captured. */
+  all: string;
 }
 
 export async function runCommand(command: Command, options: RunOptions): Promise<RunResult> {
   const subprocess = execa(command.file, command.args, {
     cwd: options.cwd,
     env: { ...command.env, ...options.env },
-    stdio: options.capture ? 'pipe' : 'inherit',
+    ...(options.capture === 'tee'
+      ? { stdin: 'ignore' as const, stdout: ['pipe', 'inherit'] as ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] as ['pipe', 'inherit'], all: true }
+      : options.capture
+        ? { stdin: 'ignore' as const, stdout: 'pipe' as const, stderr: 'pipe' as const, all: true }
+        : { stdio: 'inherit' as const }),
     reject: false,
     stripFinalNewline: true,
   });
@@ -43,6 +49,7 @@ export async function runCommand(command: Command, options: RunOptions): Promise
     signal: result.signal ?? undefined,
     stdout: typeof result.stdout === 'string' ? result.stdout : '',
     stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    all: String((result as { all?: unknown }).all ?? ''),
   };
 }
 

@@ -5,3 +5,6 @@ export * from './targets';
 export * from './unikernel';
 export * from './tools';
 export * from './version';
+export * from './dune-root';
+export * from './solo5-elf';
+export * from './manifest';

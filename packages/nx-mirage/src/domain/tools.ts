@@ -30,3 +30,22 @@ export function missingToolMessage(tool: string, forWhat?: string): string {
   const help = toolHelp(tool);
   return `\`${tool}\` was not found on PATH; it is needed ${forWhat ?? help.purpose}. Install it with: ${help.install}`;
 }
+
+/**
+ * Version probes that make up the toolchain fingerprint. The same commands are the runtime inputs of
+ * configure and build, so Nx hashes exactly what the manifest records.
+ */
+export const VERSION_PROBES = {
+  mirage: ['mirage', '--version'],
+  dune: ['dune', '--version'],
+  ocaml: ['ocamlfind', 'ocamlopt', '-version'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** The cross compiler of a findlib toolchain; ocamlfind warns "Undefined toolchain" when it is not defined. */
+export function crossCompilerProbe(toolchain: string): readonly string[] {
+  return ['ocamlfind', '-toolchain', toolchain, 'ocamlopt', '-version'];
+}
+
+export function probeAsShellCommand(probe: readonly string[]): string {
+  return probe.join(' ');
+}

@@ -4,7 +4,7 @@
  * a build promotes into `DIR/dist/`.
  */
 import { posix } from 'node:path';
-import { MIRAGE_TARGETS, distFiles, opamName, targetInfo, type MirageTarget } from './targets';
+import { MIRAGE_TARGETS, artifactFileName, distFiles, opamName, targetInfo, type MirageTarget } from './targets';
 
 export interface UnikernelRef {
   /** The name given to `register`. */
@@ -149,4 +149,25 @@ export function runnerCommand(target: MirageTarget, kernel: string, tenderArgs: 
       }
       return undefined;
   }
+}
+
+/** Where dune builds the artifact (the rule in dune.build), relative to the dune root: `_build/<context>/DIR/NAME.ext`. */
+export function builtArtifactPath(u: UnikernelRef): string {
+  return posix.join('_build', targetInfo(u.target).context, u.dir, artifactFileName(u.name, u.target));
+}
+
+/**
+ * One `dune build` of the artifacts themselves, in their contexts. nx-mirage copies them into dist/ atomically
+ * rather than through dune's promotion, which writes dist/ files in place.
+ */
+export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], workspaceFile?: string): Command {
+  const targets = [...new Set(unikernels.map(builtArtifactPath))];
+  const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
+  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, ...targets] };
+}
+
+/** Xen's `xl` files, copied into dist/ from the unikernel's mirage/ directory (relative to the unikernel dir). */
+export function xlFiles(u: UnikernelRef): Array<{ from: string; to: string }> {
+  if (u.target !== 'xen') return [];
+  return [`${u.name}.xl`, `${u.name}.xl.in`].map((f) => ({ from: `mirage/${f}`, to: `dist/${f}` }));
 }

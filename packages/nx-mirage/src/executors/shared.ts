@@ -3,6 +3,7 @@
  * and what is allowed), find the unikernel of the project being run, and report failures as errors that say
  * what to do, with a non-zero exit.
  */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { z } from 'zod';
 import { MIRAGE_TARGETS, type UnikernelRef } from '../domain';
@@ -21,6 +22,7 @@ export const unikernelOptions = {
     .min(1)
     .describe('The unikernel name (register "NAME" in config.ml); set by the plugin'),
   target: mirageTargetOption,
+  duneRoot: z.string().default('.').describe('The dune root, relative to the workspace root; set by the plugin'),
 };
 
 export class ExecutorError extends Error {
@@ -33,11 +35,32 @@ export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, e
   throw new ExecutorError(`Invalid options for nx-mirage:${executor}:\n${formatZodError(parsed.error)}`);
 }
 
-/** The unikernel of the project being run: its directory is the project root, relative to the dune root. */
-export function unikernelOf(context: ExecutorContext, options: { name: string; target: UnikernelRef['target'] }): UnikernelRef {
-  const project = context.projectName ? context.projectsConfigurations?.projects[context.projectName] : undefined;
-  if (!project) throw new ExecutorError(`nx-mirage executors run for a project; none was given (${context.projectName ?? 'no project name'})`);
-  return { name: options.name, dir: project.root === '' ? '.' : project.root, target: options.target };
+export interface UnikernelOptions {
+  name: string;
+  target: UnikernelRef['target'];
+  duneRoot: string;
+}
+
+/** A unikernel located in the workspace: its dune root (absolute) and its directory relative to that root. */
+export interface LocatedUnikernel extends UnikernelRef {
+  project: string;
+  root: string;
+}
+
+/** The unikernel of `projectName`: its directory is the project root, taken relative to the dune root. */
+export function locateUnikernel(context: ExecutorContext, projectName: string | undefined, options: UnikernelOptions): LocatedUnikernel {
+  const project = projectName ? context.projectsConfigurations?.projects[projectName] : undefined;
+  if (!project || !projectName) throw new ExecutorError(`nx-mirage executors run for a project; none was given (${projectName ?? 'no project name'})`);
+  const root = resolve(context.root, options.duneRoot);
+  const dir = relative(root, resolve(context.root, project.root)).split(sep).join('/') || '.';
+  if (dir.startsWith('..') || isAbsolute(dir)) {
+    throw new ExecutorError(`${project.root} is outside the dune root "${options.duneRoot}": move the unikernel below it or change the plugin option duneRoot in nx.json`);
+  }
+  return { name: options.name, target: options.target, dir, root, project: projectName };
+}
+
+export function unikernelOf(context: ExecutorContext, options: UnikernelOptions): LocatedUnikernel {
+  return locateUnikernel(context, context.projectName, options);
 }
 
 /** Runs an executor body; errors users can hit become one logged message and `success: false`. */

@@ -1,3 +1,4 @@
+import { isAbsolute, posix } from 'node:path';
 import { z } from 'zod';
 import { MIRAGE_TARGETS } from '../domain/targets';
 import { formatZodError } from '../utils/zod';
@@ -41,6 +42,20 @@ const optionsObject = z.strictObject({
      * `make` does. Set to false when every library is installed in the opam switch.
      */
     monorepo: z.boolean({ error: 'must be true or false' }).default(true),
+    /** The dune root of all unikernels, relative to the workspace root: nx-mirage owns its dune-project and dune-workspace. */
+    duneRoot: z
+      .string({ error: 'must be a directory relative to the workspace root, for example "." or "ocaml"' })
+      .refine((d) => !isAbsolute(d) && !d.split(/[\\/]/).includes('..'), {
+        error: 'must be a directory inside the workspace (relative, without "..")',
+      })
+      .transform((d) => posix.normalize(d.replace(/\\/g, '/')).replace(/\/+$/, '') || '.')
+      .default('.'),
+    /** Targets built only per invocation (nx build NAME -c TARGET) whose dune contexts must exist too. */
+    additionalTargets: z.array(mirageTarget, { error: 'must be a list of mirage targets' }).default([]),
+    /** Dune's shared build cache for builds (DUNE_CACHE=enabled, direct transport). */
+    duneCache: z.boolean({ error: 'must be true or false' }).default(true),
+    /** Where dune keeps its cache (as XDG_CACHE_HOME for dune: <dir>/dune/db); default: dune's own (~/.cache/dune). */
+    duneCacheDir: z.string({ error: 'must be a directory path' }).optional(),
     configureTargetName: targetName('configure'),
     lockTargetName: targetName('lock'),
     installSwitchTargetName: targetName('install-switch'),

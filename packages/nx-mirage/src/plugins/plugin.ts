@@ -54,6 +54,11 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
         );
       }
       if (!use) return;
+      const projectRoot = dirname(file);
+      if (!isInside(projectRoot, options.duneRoot)) {
+        logger.warn(`nx-mirage: ${file} is not used as a MirageOS unikernel: it lies outside the dune root "${options.duneRoot}" (plugin option duneRoot).`);
+        return;
+      }
       const name = info.name!;
       const claimed = owners.get(name);
       if (claimed) {
@@ -67,7 +72,6 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
         return;
       }
       owners.set(name, file);
-      const projectRoot = dirname(file);
       results.push([file, { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info: { ...info, name } }, options) } }]);
     });
     if (errors.length > 0) throw new AggregateCreateNodesError(errors, results);
@@ -77,6 +81,10 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
 
 /** Nx 21 and 22 look for `createNodesV2`; Nx 23 and later for `createNodes`. */
 export const createNodesV2 = createNodes;
+
+function isInside(dir: string, root: string): boolean {
+  return root === '.' || dir === root || dir.startsWith(`${root}/`);
+}
 
 /** Names Nx accepts in `nx run NAME:target` and that mirage turns into file names unchanged. */
 const PROJECT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;

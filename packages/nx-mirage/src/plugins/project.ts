@@ -6,6 +6,10 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import {
   CONFIGURE_OUTPUTS,
+  VERSION_PROBES,
+  inDir,
+  crossCompilerProbe,
+  probeAsShellCommand,
   allTargets,
   artifactFileName,
   targetInfo,
@@ -16,16 +20,20 @@ import { unikernelSettings, type NormalizedPluginOptions } from './options';
 
 export const TECHNOLOGIES = ['mirage', 'ocaml', 'dune'];
 
+/** Keeps the root dune-project and dune-workspace in step with the targets in use (nx sync). */
+export const SYNC_GENERATOR = 'nx-mirage:sync-dune-root';
+
 /**
- * Runtime inputs: the tool versions that decide what configure and build produce. Nx runs each command once
- * per run and hashes its output, so every cached result follows the toolchain it was made with.
+ * Runtime inputs: the tool versions that decide what configure and build produce, the same probes the
+ * artifact manifest records. Nx runs each command once per run and hashes its output, so every cached result
+ * follows the toolchain it was made with (an undefined cross toolchain prints a warning, which changes the hash too).
  */
 export function toolchainInputs(target: MirageTarget, tools: 'configure' | 'build'): { runtime: string }[] {
-  const inputs = [{ runtime: 'mirage --version' }];
+  const inputs = [{ runtime: probeAsShellCommand(VERSION_PROBES.mirage) }];
   if (tools === 'configure') return inputs;
-  inputs.push({ runtime: 'dune --version' }, { runtime: 'ocamlfind ocamlopt -version' });
+  inputs.push({ runtime: probeAsShellCommand(VERSION_PROBES.dune) }, { runtime: probeAsShellCommand(VERSION_PROBES.ocaml) });
   const toolchain = targetInfo(target).toolchain;
-  if (toolchain) inputs.push({ runtime: `ocamlfind -toolchain ${toolchain} ocamlopt -version` });
+  if (toolchain) inputs.push({ runtime: probeAsShellCommand(crossCompilerProbe(toolchain)) });
   return inputs;
 }
 
@@ -57,8 +65,9 @@ export function buildUnikernelProject(
   const selectable = allTargets().filter((t) => t.supported || t.target === target);
   const perTarget = <T extends object>(f: (t: MirageTarget) => T) =>
     Object.fromEntries(selectable.map((t) => [t.target, f(t.target)])) as Record<string, T>;
-  const identity = (t: MirageTarget) => ({ name, target: t });
-  const withArtifact = (t: MirageTarget) => ({ name, target: t, artifact: artifactFileName(name, t) });
+  const duneRoot = options.duneRoot;
+  const identity = (t: MirageTarget) => ({ name, target: t, duneRoot });
+  const withArtifact = (t: MirageTarget) => ({ ...identity(t), artifact: artifactFileName(name, t) });
   const metadata = (description: string, help?: string, example?: Record<string, unknown>) => ({
     technologies: TECHNOLOGIES,
     description,
@@ -71,6 +80,7 @@ export function buildUnikernelProject(
       options: { ...identity(target), configureFlags },
       configurations: perTarget(identity),
       cache: true,
+      syncGenerators: [SYNC_GENERATOR],
       inputs: [
         '{projectRoot}/config.ml',
         ...toolchainInputs(target, 'configure'),
@@ -123,14 +133,15 @@ export function buildUnikernelProject(
       configurations: perTarget(withArtifact),
       dependsOn: options.monorepo ? [names.configure, names.pull] : [names.configure],
       cache: true,
+      syncGenerators: [SYNC_GENERATOR],
       inputs: [
         '{projectRoot}/**/*',
         '!{projectRoot}/dist/**/*',
         '!{projectRoot}/_build/**/*',
         // duniverse/ is what pull makes from the lockfile, which is an input itself: hashing it again adds nothing.
         '!{projectRoot}/duniverse/**/*',
-        '{workspaceRoot}/dune-project',
-        '{workspaceRoot}/dune-workspace',
+        `{workspaceRoot}/${inDir(duneRoot, 'dune-project')}`,
+        `{workspaceRoot}/${inDir(duneRoot, 'dune-workspace')}`,
         ...toolchainInputs(target, 'build'),
         NO_NPM_PACKAGES,
       ],

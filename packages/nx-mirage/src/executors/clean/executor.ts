@@ -14,7 +14,7 @@ export default async function cleanExecutor(raw: Options, context: ExecutorConte
   return guarded(async () => {
     const unikernel = unikernelOf(context, parseOptions(schema, raw, 'clean'));
     const { globs, paths } = cleanSet(unikernel);
-    const removed = await removeMatching(context.root, unikernel.dir, globs, paths);
+    const removed = await removeMatching(unikernel.root, unikernel.dir, globs, paths);
     logger.info(removed.length ? `Removed ${removed.length} path(s) of ${unikernel.name}.` : `Nothing to clean for ${unikernel.name}.`);
     return true;
   });

@@ -8,7 +8,7 @@ import { schema, type Options } from './schema';
 export default async function installSwitchExecutor(raw: Options, context: ExecutorContext) {
   return guarded(async () => {
     const unikernel = unikernelOf(context, parseOptions(schema, raw, 'install-switch'));
-    const result = await runCommand(installSwitchCommand(unikernel), { cwd: context.root, purpose: 'to install the switch tools of the unikernel' });
+    const result = await runCommand(installSwitchCommand(unikernel), { cwd: unikernel.root, purpose: 'to install the switch tools of the unikernel' });
     return result.exitCode === 0;
   });
 }

@@ -12,18 +12,18 @@ export default async function lockExecutor(raw: Options, context: ExecutorContex
   return guarded(async () => {
     const options = parseOptions(schema, raw, 'lock');
     const unikernel = unikernelOf(context, options);
-    const opam = await modifiedTime(join(context.root, opamFile(unikernel)));
+    const opam = await modifiedTime(join(unikernel.root, opamFile(unikernel)));
     if (opam === undefined) {
       throw new ExecutorError(`${opamFile(unikernel)} does not exist: configure the unikernel first (nx run ${context.projectName}:configure)`);
     }
-    const lock = await modifiedTime(join(context.root, lockFile(unikernel)));
+    const lock = await modifiedTime(join(unikernel.root, lockFile(unikernel)));
     if (!options.force && lock !== undefined && lock >= opam) {
       logger.info(`${lockFile(unikernel)} is up to date (newer than ${opamFile(unikernel)}); use --force to lock again.`);
       return true;
     }
-    const ocamlVersion = await probe('ocamlc', ['-version'], context.root);
+    const ocamlVersion = await probe('ocamlc', ['-version'], unikernel.root);
     if (!ocamlVersion) throw new ExecutorError('`ocamlc -version` failed: the OCaml compiler is needed to lock for its version. Install it with: opam switch create . 4.14.2 (or: apt-get install ocaml-nox)');
-    const result = await runCommand(lockCommand(unikernel, ocamlVersion), { cwd: context.root, purpose: 'to lock dependencies with opam-monorepo' });
+    const result = await runCommand(lockCommand(unikernel, ocamlVersion), { cwd: unikernel.root, purpose: 'to lock dependencies with opam-monorepo' });
     return result.exitCode === 0;
   });
 }

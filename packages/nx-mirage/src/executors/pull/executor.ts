@@ -10,10 +10,10 @@ import { schema, type Options } from './schema';
 export default async function pullExecutor(raw: Options, context: ExecutorContext) {
   return guarded(async () => {
     const unikernel = unikernelOf(context, parseOptions(schema, raw, 'pull'));
-    if ((await modifiedTime(join(context.root, lockFile(unikernel)))) === undefined) {
+    if ((await modifiedTime(join(unikernel.root, lockFile(unikernel)))) === undefined) {
       throw new ExecutorError(`${lockFile(unikernel)} does not exist: lock the dependencies first (nx run ${context.projectName}:lock)`);
     }
-    const result = await runCommand(pullCommand(unikernel, context.root), { cwd: context.root, purpose: 'to vendor dependencies with opam-monorepo' });
+    const result = await runCommand(pullCommand(unikernel, unikernel.root), { cwd: unikernel.root, purpose: 'to vendor dependencies with opam-monorepo' });
     return result.exitCode === 0;
   });
 }

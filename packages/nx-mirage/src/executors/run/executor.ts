@@ -10,10 +10,10 @@ export default async function runExecutor(raw: RunOptions, context: ExecutorCont
   return guarded(async () => {
     const options = parseOptions(runSchema, raw, 'run');
     const unikernel = unikernelOf(context, options);
-    const kernel = join(context.root, inDir(unikernel.dir, `dist/${options.artifact}`));
+    const kernel = join(unikernel.root, inDir(unikernel.dir, `dist/${options.artifact}`));
     const command = runnerCommand(unikernel.target, kernel, options.tenderArgs, options.args);
     if (!command) throw new ExecutorError(`The ${unikernel.target} target has no standalone program to run ${options.artifact}.`);
-    const result = await runCommand(command, { cwd: join(context.root, unikernel.dir), purpose: `to run ${options.artifact}` });
+    const result = await runCommand(command, { cwd: join(unikernel.root, unikernel.dir), purpose: `to run ${options.artifact}` });
     return result.exitCode === 0;
   });
 }

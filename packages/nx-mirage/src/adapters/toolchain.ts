@@ -1,0 +1,60 @@
+/**
+ * What is installed: tools on PATH, findlib toolchains, and the versions that make the toolchain fingerprint.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import which from 'which';
+import { VERSION_PROBES, crossCompilerProbe } from '../domain';
+import { probe } from './process';
+import { execa } from 'execa';
+
+export async function onPath(tool: string): Promise<boolean> {
+  return (await which(tool, { nothrow: true })) !== null;
+}
+
+export type ToolchainCheck = { defined: true } | { defined: false; reason: string };
+
+/**
+ * Whether the findlib toolchain `name` is defined the way dune reads it: dune 2.9 reads only
+ * `<conf>.d/<name>.conf`, where conf is $OCAMLFIND_CONF or `ocamlfind printconf conf`, and dune 3 silently
+ * falls back to the host compiler when it is missing, so both are checked before dune runs.
+ */
+export async function checkFindlibToolchain(name: string, cwd: string): Promise<ToolchainCheck> {
+  const conf = process.env['OCAMLFIND_CONF'] || (await probe('ocamlfind', ['printconf', 'conf'], cwd));
+  if (!conf) return { defined: false, reason: '`ocamlfind printconf conf` failed' };
+  const snippet = join(`${conf}.d`, `${name}.conf`);
+  const r = await execa('ocamlfind', ['-toolchain', name, 'printconf', 'path'], { cwd, reject: false });
+  if (/Undefined toolchain/i.test(String(r.stderr))) return { defined: false, reason: `ocamlfind reports "Undefined toolchain: ${name}"; ${snippet} does not define it` };
+  if (!existsSync(snippet)) return { defined: false, reason: `${snippet} does not exist (dune 2.9 reads the toolchain only from there)` };
+  return { defined: true };
+}
+
+export interface ToolchainFingerprint {
+  mirage?: string;
+  dune?: string;
+  ocaml?: string;
+  /** Cross compiler versions by findlib toolchain name. */
+  cross: Record<string, string | undefined>;
+}
+
+/** Versions of the tools in use, probed once per process and toolchain set. */
+const memo = new Map<string, Promise<ToolchainFingerprint>>();
+
+export function toolchainFingerprint(cwd: string, toolchains: readonly string[]): Promise<ToolchainFingerprint> {
+  const key = `${cwd}\0${[...toolchains].sort().join(',')}`;
+  let found = memo.get(key);
+  if (!found) {
+    found = (async () => {
+      const version = (p: readonly string[]) => probe(p[0]!, p.slice(1), cwd);
+      const [mirage, dune, ocaml, ...cross] = await Promise.all([
+        version(VERSION_PROBES.mirage),
+        version(VERSION_PROBES.dune),
+        version(VERSION_PROBES.ocaml),
+        ...toolchains.map((t) => version(crossCompilerProbe(t))),
+      ]);
+      return { mirage, dune, ocaml, cross: Object.fromEntries(toolchains.map((t, i) => [t, cross[i]])) };
+    })();
+    memo.set(key, found);
+  }
+  return found;
+}

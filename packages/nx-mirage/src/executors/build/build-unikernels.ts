@@ -1,0 +1,233 @@
+/**
+ * Builds many unikernels with one dune invocation per dune root, whatever their target families: under the
+ * root's lock, after the root files are in place and a preflight has checked tools, toolchains and
+ * configuration; then copies each artifact into dist/ atomically and writes its manifest.
+ */
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  abiProblem,
+  artifactFileName,
+  buildArtifactsCommand,
+  buildManifest,
+  builtArtifactPath,
+  configuredTarget,
+  declaredContexts,
+  inDir,
+  renderDuneWorkspace,
+  isElf,
+  manifestFileName,
+  missingToolMessage,
+  readSolo5Notes,
+  targetInfo,
+  xlFiles,
+  ElfFormatError,
+  type FindlibToolchain,
+} from '../../domain';
+import { copyFileAtomic, readTextIfExists, writeFileAtomically } from '../../adapters/files';
+import { withDuneRootLock } from '../../adapters/lock';
+import { runCommand } from '../../adapters/process';
+import { checkFindlibToolchain, onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
+import { pluginOptionsFromNxJson } from '../../plugins/workspace';
+import { prepareDuneRoot } from '../dune-root';
+import { ExecutorError, type LocatedUnikernel } from '../shared';
+
+export interface BuildRequest {
+  /** Task id (or any key the caller uses to read the outcome). */
+  id: string;
+  unikernel: LocatedUnikernel;
+  duneRoot: string;
+}
+
+export interface BuildOutcome {
+  success: boolean;
+  /** What the user should see for this unikernel: dune's output and nx-mirage's messages. */
+  output: string;
+}
+
+export async function buildUnikernels(requests: BuildRequest[], context: ExecutorContext): Promise<Map<string, BuildOutcome>> {
+  const outcomes = new Map<string, BuildOutcome>();
+  const byRoot = new Map<string, BuildRequest[]>();
+  for (const r of requests) byRoot.set(r.duneRoot, [...(byRoot.get(r.duneRoot) ?? []), r]);
+  for (const [duneRoot, group] of byRoot) {
+    const root = group[0]!.unikernel.root;
+    await withDuneRootLock(
+      root,
+      () => buildInRoot(duneRoot, root, group, context, outcomes),
+      () => logger.info(`nx-mirage: waiting for another dune run in ${duneRoot === '.' ? 'the workspace root' : duneRoot} to finish...`),
+    );
+  }
+  return outcomes;
+}
+
+async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[], context: ExecutorContext, outcomes: Map<string, BuildOutcome>) {
+  const fail = (r: BuildRequest, message: string, output = '') => {
+    logger.error(`${r.unikernel.project}: ${message}`);
+    outcomes.set(r.id, { success: false, output: `${output}${message}\n` });
+  };
+  try {
+    await prepareDuneRoot(context, duneRoot);
+  } catch (e) {
+    for (const r of group) fail(r, (e as Error).message);
+    return;
+  }
+  for (const tool of ['dune', 'ocamlfind']) {
+    if (!(await onPath(tool))) {
+      for (const r of group) fail(r, missingToolMessage(tool, 'to build unikernels'));
+      return;
+    }
+  }
+
+  const toolchainChecks = new Map<FindlibToolchain, Promise<ToolchainCheck>>();
+  const ready: BuildRequest[] = [];
+  for (const r of group) {
+    const problem = await preflight(r, root, toolchainChecks);
+    if (problem) fail(r, problem);
+    else ready.push(r);
+  }
+  if (ready.length === 0) return;
+
+  const env = duneEnv(context);
+  const workspaceFile = await reducedWorkspace(root, ready, toolchainChecks);
+  try {
+    await runDune(root, ready, env, workspaceFile, context, outcomes, fail);
+  } finally {
+    if (workspaceFile) await rm(workspaceFile, { force: true });
+  }
+}
+
+/**
+ * dune 2.9 sets up every context of the workspace, so one undefined cross toolchain would fail even unix
+ * builds. When a declared cross context's toolchain is undefined, this run uses a workspace file with only
+ * the contexts its unikernels need (those passed preflight, so their toolchains are defined).
+ */
+async function reducedWorkspace(root: string, ready: BuildRequest[], checks: Map<FindlibToolchain, Promise<ToolchainCheck>>): Promise<string | undefined> {
+  const declared = declaredContexts((await readTextIfExists(join(root, 'dune-workspace'))) ?? '');
+  let undefinedToolchain = false;
+  for (const ctx of declared) {
+    if (ctx !== 'solo5' && ctx !== 'unikraft') continue;
+    let check = checks.get(ctx);
+    if (!check) checks.set(ctx, (check = checkFindlibToolchain(ctx, root)));
+    if (!(await check).defined) undefinedToolchain = true;
+  }
+  if (!undefinedToolchain) return undefined;
+  const file = join(tmpdir(), `nx-mirage-workspace-${process.pid}-${Date.now()}`);
+  await writeFileAtomically(file, renderDuneWorkspace(ready.map((r) => r.unikernel.target)));
+  return file;
+}
+
+async function runDune(
+  root: string,
+  ready: BuildRequest[],
+  env: Record<string, string | undefined>,
+  workspaceFile: string | undefined,
+  context: ExecutorContext,
+  outcomes: Map<string, BuildOutcome>,
+  fail: (r: BuildRequest, message: string, output?: string) => void,
+) {
+  const all = await runCommand(buildArtifactsCommand(ready.map((r) => r.unikernel), workspaceFile), { cwd: root, env, capture: 'tee', purpose: 'to build unikernels' });
+  let built: Array<{ r: BuildRequest; output: string }>;
+  if (all.exitCode === 0) {
+    built = ready.map((r) => ({ r, output: all.all }));
+  } else {
+    // One failing unikernel fails the shared invocation: build each alone (incremental, so cheap) to tell
+    // which ones are broken and give each its own output.
+    built = [];
+    for (const r of ready) {
+      const alone = ready.length === 1 ? all : await runCommand(buildArtifactsCommand([r.unikernel], workspaceFile), { cwd: root, env, capture: true });
+      if (alone.exitCode === 0) built.push({ r, output: alone.all });
+      else fail(r, `dune build failed (exit code ${alone.exitCode})`, alone.all ? `${alone.all}\n` : '');
+    }
+  }
+
+  const toolchains = [...new Set(ready.map((r) => targetInfo(r.unikernel.target).toolchain).filter((t): t is FindlibToolchain => !!t))];
+  const fingerprint = await toolchainFingerprint(root, toolchains);
+  for (const { r, output } of built) {
+    try {
+      const summary = await promote(r.unikernel, fingerprint as unknown as Record<string, unknown>);
+      outcomes.set(r.id, { success: true, output: `${output}${output.endsWith('\n') || !output ? '' : '\n'}${summary}\n` });
+      logger.info(summary);
+    } catch (e) {
+      if (!(e instanceof ExecutorError)) throw e;
+      fail(r, e.message, output ? `${output}\n` : '');
+    }
+  }
+}
+
+/** Why a unikernel cannot be built now, with the command that fixes it; undefined when it can. */
+async function preflight(r: BuildRequest, root: string, checks: Map<FindlibToolchain, Promise<ToolchainCheck>>): Promise<string | undefined> {
+  const u = r.unikernel;
+  const configureHint = `run: nx run ${u.project}:configure${` -c ${u.target}`}`;
+  const context = await readTextIfExists(join(root, inDir(u.dir, 'mirage/context')));
+  const dunebuild = await readTextIfExists(join(root, inDir(u.dir, 'dune.build')));
+  if (context === undefined || dunebuild === undefined) {
+    return `${inDir(u.dir, 'config.ml')} is not configured (no ${context === undefined ? 'mirage/context' : 'dune.build'}); ${configureHint}`;
+  }
+  const configured = configuredTarget(context) ?? 'unix';
+  if (configured !== u.target) {
+    return `${u.dir} is configured for ${configured}, not ${u.target}; ${configureHint}`;
+  }
+  const toolchain = targetInfo(u.target).toolchain;
+  if (toolchain) {
+    let check = checks.get(toolchain);
+    if (!check) checks.set(toolchain, (check = checkFindlibToolchain(toolchain, root)));
+    const result = await check;
+    if (!result.defined) {
+      return (
+        `the ${toolchain} findlib toolchain that ${u.target} builds need is not defined: ${result.reason}. ` +
+        `Install it in the opam switch (opam install ${toolchain === 'solo5' ? 'ocaml-solo5' : 'ocaml-unikraft'}), ` +
+        `or point OCAMLFIND_CONF at a findlib.conf whose findlib.conf.d/${toolchain}.conf defines it.`
+      );
+    }
+  }
+  return undefined;
+}
+
+/** Copies the built artifact (and Xen's xl files) into dist/ atomically and writes its manifest beside it. */
+async function promote(u: LocatedUnikernel, toolchain: Record<string, unknown>): Promise<string> {
+  const artifact = artifactFileName(u.name, u.target);
+  const built = join(u.root, builtArtifactPath(u));
+  const dist = join(u.root, inDir(u.dir, `dist/${artifact}`));
+  let bytes: Buffer;
+  try {
+    bytes = await copyFileAtomic(built, dist);
+  } catch (e) {
+    throw new ExecutorError(`dune finished but ${builtArtifactPath(u)} is missing (${(e as Error).message}); is ${u.dir} configured for ${u.target}?`);
+  }
+  for (const { from, to } of xlFiles(u)) await copyFileAtomic(join(u.root, inDir(u.dir, from)), join(u.root, inDir(u.dir, to)));
+  let notes = {};
+  if (isElf(bytes)) {
+    try {
+      notes = readSolo5Notes(bytes);
+    } catch (e) {
+      if (!(e instanceof ElfFormatError)) throw e;
+      throw new ExecutorError(`${inDir(u.dir, `dist/${artifact}`)} is a malformed ELF file: ${e.message}`);
+    }
+  }
+  const problem = abiProblem(u.target, notes);
+  if (problem) throw new ExecutorError(`${inDir(u.dir, `dist/${artifact}`)} is not a ${u.target} unikernel: ${problem}.`);
+  const manifest = buildManifest({ name: u.name, target: u.target, artifact, bytes, notes, toolchain });
+  await writeFileAtomically(join(u.root, inDir(u.dir, `dist/${manifestFileName(artifact)}`)), JSON.stringify(manifest, null, 2) + '\n');
+  const devices = manifest.devices.length ? manifest.devices.map((d) => `${d.name} (${d.type})`).join(', ') : 'no devices';
+  return `${u.project}: ${inDir(u.dir, `dist/${artifact}`)} (${u.target}, ${manifest.size} bytes, sha256 ${manifest.sha256.slice(0, 12)}, ${devices})`;
+}
+
+/**
+ * dune's shared cache is on for builds unless the plugin option duneCache is false: identical compilation is
+ * reused across unikernels, clones and `rm -rf _build`. Direct transport: no daemon, no port. An explicit
+ * DUNE_CACHE in the environment wins.
+ */
+function duneEnv(context: ExecutorContext): Record<string, string | undefined> {
+  const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
+  const env: Record<string, string | undefined> = {};
+  if (options.duneCache && process.env['DUNE_CACHE'] === undefined) {
+    env['DUNE_CACHE'] = 'enabled';
+    env['DUNE_CACHE_TRANSPORT'] = 'direct';
+  }
+  if (options.duneCacheDir) env['XDG_CACHE_HOME'] = join(context.root, options.duneCacheDir);
+  return env;
+}
+
+export { ExecutorError };
