@@ -53,16 +53,16 @@ describe('inference in a real Nx 24 workspace', () => {
     expect(hello.targets['configure']!.executor).toBe('nx-mirage:configure');
     expect(hello.targets['build']!.executor).toBe('nx-mirage:build');
     expect(hello.targets['build']!.dependsOn).toEqual(['configure', 'pull']);
-    expect(hello.targets['build']!.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt' });
+    expect(hello.targets['build']!.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
     expect(Object.keys(hello.targets['build']!.configurations ?? {})).toEqual(expect.arrayContaining(['unix', 'hvt', 'spt', 'xen', 'unikraft-qemu']));
     expect(hello.targets['run']!.continuous).toBe(true);
     expect(hello.targets['install-switch']!.cache).toBe(false);
 
     const site = await ws.nxJson<ProjectJson>(['show', 'project', 'site.v2', '--json']);
-    expect(site.targets['build']!.options).toEqual({ name: 'site.v2', target: 'unix', duneRoot: '.', artifact: 'site.v2' });
+    expect(site.targets['build']!.options).toEqual({ name: 'site.v2', target: 'unix', duneRoot: '.', artifact: 'site.v2', configureFlags: [] });
     expect(site.tags).toContain('mirage:unix');
     const storage = await ws.nxJson<ProjectJson>(['show', 'project', 'storage', '--json']);
-    expect(storage.targets['build']!.options).toEqual({ name: 'storage', target: 'xen', duneRoot: '.', artifact: 'storage.xen' });
+    expect(storage.targets['build']!.options).toEqual({ name: 'storage', target: 'xen', duneRoot: '.', artifact: 'storage.xen', configureFlags: [] });
   });
 
   it('outputs follow the configuration chosen per invocation', async () => {

@@ -51,7 +51,15 @@ export class E2EWorkspace {
     w.write('.gitignore', 'node_modules\n.nx\n');
     await execa('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: w.root });
     await execa('git', ['init', '-q'], { cwd: w.root });
+    await w.commit('initial');
     return w;
+  }
+
+  /** Commits everything, as a user's workspace would have at least one commit. */
+  async commit(message: string): Promise<void> {
+    const env = { GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' };
+    await execa('git', ['add', '-A'], { cwd: this.root });
+    await execa('git', ['commit', '-q', '--allow-empty', '-m', message], { cwd: this.root, env });
   }
 
   write(relative: string, content: string): void {

@@ -59,7 +59,7 @@ describe('createNodes', () => {
     ws.write('uk/config.ml', unikernel('hello'));
     const build = projects(await infer())['uk']!.targets!['build']!;
     expect(build.executor).toBe('nx-mirage:build');
-    expect(build.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt' });
+    expect(build.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
     expect(build.dependsOn).toEqual(['configure', 'pull']);
     expect(build.cache).toBe(true);
     expect(build.outputs).toContain('{projectRoot}/dist/{options.artifact}');
@@ -73,8 +73,8 @@ describe('createNodes', () => {
         { externalDependencies: [] },
       ]),
     );
-    expect(build.configurations?.['spt']).toEqual({ name: 'hello', target: 'spt', duneRoot: '.', artifact: 'hello.spt' });
-    expect(build.configurations?.['unix']).toEqual({ name: 'hello', target: 'unix', duneRoot: '.', artifact: 'hello' });
+    expect(build.configurations?.['spt']).toEqual({ name: 'hello', target: 'spt', duneRoot: '.', artifact: 'hello.spt', configureFlags: [] });
+    expect(build.configurations?.['unix']).toEqual({ name: 'hello', target: 'unix', duneRoot: '.', artifact: 'hello', configureFlags: [] });
     expect(build.configurations?.['genode']).toBeUndefined();
   });
 
@@ -86,13 +86,13 @@ describe('createNodes', () => {
       await infer({ target: 'unix', configureFlags: ['--no-dhcp'], unikernels: { b: { target: 'xen', configureFlags: ['--net=direct'] }, c: { target: 'unikraft-qemu' } } }),
     );
     const a = p['a']!.targets!;
-    expect(a['build']!.options).toEqual({ name: 'a', target: 'unix', duneRoot: '.', artifact: 'a' });
+    expect(a['build']!.options).toEqual({ name: 'a', target: 'unix', duneRoot: '.', artifact: 'a', configureFlags: ['--no-dhcp'] });
     expect(a['build']!.inputs).not.toContainEqual({ runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' });
     expect(a['configure']!.options).toEqual({ name: 'a', target: 'unix', duneRoot: '.', configureFlags: ['--no-dhcp'] });
     expect(p['a']!.tags).toContain('mirage:unix');
     const b = p['b']!.targets!;
     expect(b['configure']!.options).toEqual({ name: 'b', target: 'xen', duneRoot: '.', configureFlags: ['--no-dhcp', '--net=direct'] });
-    expect(b['build']!.options).toEqual({ name: 'b', target: 'xen', duneRoot: '.', artifact: 'b.xen' });
+    expect(b['build']!.options).toEqual({ name: 'b', target: 'xen', duneRoot: '.', artifact: 'b.xen', configureFlags: ['--no-dhcp', '--net=direct'] });
     expect(b['build']!.outputs).toContain('{projectRoot}/dist/b.xl*');
     expect(p['b']!.tags).toEqual(['mirage', 'ocaml', 'mirage:xen', 'mirage:target:xen']);
     expect(p['c']!.targets!['build']!.inputs).toContainEqual({ runtime: 'ocamlfind -toolchain unikraft ocamlopt -version' });

@@ -68,6 +68,8 @@ export function buildUnikernelProject(
   const duneRoot = options.duneRoot;
   const identity = (t: MirageTarget) => ({ name, target: t, duneRoot });
   const withArtifact = (t: MirageTarget) => ({ ...identity(t), artifact: artifactFileName(name, t) });
+  // The build's options carry the configure flags too: they shape the generated rules, so they belong in its hash.
+  const buildOptions = (t: MirageTarget) => ({ ...withArtifact(t), configureFlags });
   const metadata = (description: string, help?: string, example?: Record<string, unknown>) => ({
     technologies: TECHNOLOGIES,
     description,
@@ -117,7 +119,12 @@ export function buildUnikernelProject(
       configurations: perTarget(identity),
       dependsOn: [names.lock],
       cache: true,
-      inputs: ['{projectRoot}/mirage/*.opam.locked', NO_NPM_PACKAGES],
+      inputs: [
+        '{projectRoot}/mirage/*.opam.locked',
+        // The lockfile may be written by the lock task of this very run: hash it after lock has run.
+        { dependentTasksOutputFiles: '**/*.opam.locked' },
+        NO_NPM_PACKAGES,
+      ],
       outputs: ['{projectRoot}/duniverse'],
       metadata: metadata('Vendor the locked sources into duniverse/ (opam monorepo pull); cached by the lockfile'),
     },
@@ -129,8 +136,8 @@ export function buildUnikernelProject(
     },
     [names.build]: {
       executor: 'nx-mirage:build',
-      options: withArtifact(target),
-      configurations: perTarget(withArtifact),
+      options: buildOptions(target),
+      configurations: perTarget(buildOptions),
       dependsOn: options.monorepo ? [names.configure, names.pull] : [names.configure],
       cache: true,
       syncGenerators: [SYNC_GENERATOR],
@@ -140,6 +147,10 @@ export function buildUnikernelProject(
         '!{projectRoot}/_build/**/*',
         // duniverse/ is what pull makes from the lockfile, which is an input itself: hashing it again adds nothing.
         '!{projectRoot}/duniverse/**/*',
+        // Files configure generates follow from config.ml, the target, the flags and the mirage version, which
+        // are all in this hash. They are left out because Nx takes a run's file list when the run starts: a
+        // first build would otherwise be keyed without the files its own configure task creates.
+        ...CONFIGURE_OUTPUTS.map((p) => `!{projectRoot}/${p}`),
         `{workspaceRoot}/${inDir(duneRoot, 'dune-project')}`,
         `{workspaceRoot}/${inDir(duneRoot, 'dune-workspace')}`,
         ...toolchainInputs(target, 'build'),

@@ -28,7 +28,7 @@ import {
 } from '../../domain';
 import { copyFileAtomic, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { withDuneRootLock } from '../../adapters/lock';
-import { runCommand } from '../../adapters/process';
+import { probe, runCommand } from '../../adapters/process';
 import { checkFindlibToolchain, onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../plugins/workspace';
 import { prepareDuneRoot } from '../dune-root';
@@ -89,7 +89,7 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
   }
   if (ready.length === 0) return;
 
-  const env = duneEnv(context);
+  const env = await duneEnv(context, root);
   const workspaceFile = await reducedWorkspace(root, ready, toolchainChecks);
   try {
     await runDune(root, ready, env, workspaceFile, context, outcomes, fail);
@@ -219,15 +219,23 @@ async function promote(u: LocatedUnikernel, toolchain: Record<string, unknown>):
  * reused across unikernels, clones and `rm -rf _build`. Direct transport: no daemon, no port. An explicit
  * DUNE_CACHE in the environment wins.
  */
-function duneEnv(context: ExecutorContext): Record<string, string | undefined> {
+async function duneEnv(context: ExecutorContext, root: string): Promise<Record<string, string | undefined>> {
   const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
   const env: Record<string, string | undefined> = {};
-  if (options.duneCache && process.env['DUNE_CACHE'] === undefined) {
+  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await gitWithoutCommit(root))) {
+    logger.info('nx-mirage: dune cache off for this build: the git repository has no commit yet, and dune 2.9 fails to use its cache then.');
+  } else if (options.duneCache && process.env['DUNE_CACHE'] === undefined) {
     env['DUNE_CACHE'] = 'enabled';
     env['DUNE_CACHE_TRANSPORT'] = 'direct';
   }
   if (options.duneCacheDir) env['XDG_CACHE_HOME'] = join(context.root, options.duneCacheDir);
   return env;
+}
+
+/** Inside a git work tree whose HEAD does not resolve (a repository with no commit yet). */
+async function gitWithoutCommit(root: string): Promise<boolean> {
+  if ((await probe('git', ['rev-parse', '--is-inside-work-tree'], root)) !== 'true') return false;
+  return (await probe('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], root)) === undefined;
 }
 
 export { ExecutorError };

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { E2EWorkspace } from './workspace';
+import { MIRAGE_STANDIN_BIN, createSolo5Toolchain, type Solo5Toolchain } from '../../packages/nx-mirage/test/fixtures/standins/solo5-toolchain';
+
+const DUNE_SPY = join(__dirname, '..', '..', 'packages', 'nx-mirage', 'test', 'fixtures', 'dune-spy');
+
+let ws: E2EWorkspace;
+let toolchain: Solo5Toolchain;
+let env: Record<string, string>;
+
+const sha = (rel: string) => createHash('sha256').update(readFileSync(join(ws.root, rel))).digest('hex');
+
+function duneBuilds(): string[] {
+  const log = join(ws.root, '.dune-spy.log');
+  if (!existsSync(log)) return [];
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('start\t') && l.includes('\tbuild '))
+    .map((l) => l.split('\t')[3]!);
+}
+
+function unikernel(dir: string, name: string, libs: string[] = []) {
+  const local = libs.length ? ` ~local_libs:[ ${libs.map((l) => `"${l}"`).join('; ')} ]` : '';
+  ws.write(`${dir}/config.ml`, `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\nlet main = main "Unikernel"${local} job\nlet _net = default_network\nlet () = register "${name}" [ main ]\n`);
+  ws.write(`${dir}/unikernel.ml`, libs.length ? `let start () = print_endline (Shared.hello "${name}")\n` : `let start () = print_endline "${name}"\n`);
+}
+
+async function nx(args: string[]) {
+  const r = await ws.nx(args, env);
+  if (r.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
+  return r.all;
+}
+
+beforeAll(async () => {
+  ws = await E2EWorkspace.create({
+    plugins: [{ plugin: 'nx-mirage', options: { monorepo: false, unikernels: { site: { target: 'unix' } } } }],
+    sync: { applyChanges: true },
+  });
+  toolchain = createSolo5Toolchain(join(ws.root, '.toolchain'));
+  env = {
+    ...toolchain.env,
+    PATH: [DUNE_SPY, MIRAGE_STANDIN_BIN, toolchain.env['PATH']].join(':'),
+    DUNE_SPY_LOG: join(ws.root, '.dune-spy.log'),
+    XDG_CACHE_HOME: join(ws.root, '.xdg-cache'),
+  };
+  ws.write('.gitignore', 'node_modules\n.nx\n_build\n.toolchain\n.xdg-cache\n.dune-spy.log\n');
+  ws.write('libs/shared/dune', '(library (name shared))\n');
+  ws.write('libs/shared/shared.ml', 'let hello who = "hello " ^ who\n');
+  unikernel('unikernels/uk1', 'uk1', ['shared']);
+  unikernel('unikernels/uk2', 'uk2', ['shared']);
+  unikernel('unikernels/site', 'site');
+  ws.writeJson('apps/web/package.json', { name: 'web', version: '1.0.0', scripts: { build: 'node build.js' } });
+  ws.write('apps/web/build.js', "require('fs').mkdirSync('dist',{recursive:true});require('fs').writeFileSync('dist/index.html','<h1>web</h1>');\n");
+  // As a user does after adding the plugin: the root dune files come from nx sync and are committed.
+  await nx(['sync']);
+  await ws.commit('unikernels');
+});
+
+afterAll(() => ws?.cleanup());
+
+describe('nx build of unikernels in a real Nx 24 workspace', () => {
+  it('nx run-many -t build builds every unikernel beside the web app, the unikernels in one dune call', async () => {
+    const out = await nx(['run-many', '-t', 'build']);
+    expect(out).toContain('Successfully ran target build for 4 projects');
+    expect(duneBuilds()).toHaveLength(1);
+    expect(duneBuilds()[0]).toContain('_build/solo5/unikernels/uk1/uk1.hvt');
+    expect(duneBuilds()[0]).toContain('_build/solo5/unikernels/uk2/uk2.hvt');
+    expect(duneBuilds()[0]).toContain('_build/default/unikernels/site/site');
+    for (const f of ['unikernels/uk1/dist/uk1.hvt', 'unikernels/uk2/dist/uk2.hvt', 'unikernels/site/dist/site', 'apps/web/dist/index.html']) {
+      expect(existsSync(join(ws.root, f)), f).toBe(true);
+    }
+    const manifest = JSON.parse(ws.read('unikernels/uk1/dist/uk1.hvt.manifest.json'));
+    expect(manifest).toMatchObject({ unikernel: 'uk1', target: 'hvt', abi: { kind: 'solo5', target: 'hvt', version: 2 }, devices: [{ name: 'service', type: 'NET_BASIC' }] });
+    expect(manifest.sha256).toBe(sha('unikernels/uk1/dist/uk1.hvt'));
+    // nx-mirage's root files are in place and in sync.
+    expect(ws.read('dune-workspace')).toContain('(name solo5)');
+    await nx(['sync:check']);
+  });
+
+  it('a second run is all cache hits and runs no dune', async () => {
+    const before = duneBuilds().length;
+    const out = await nx(['run-many', '-t', 'build']);
+    if (duneBuilds().length !== before) throw new Error(`dune ran:\n${duneBuilds().slice(before).join('\n')}\n${out}`);
+  });
+
+  it('restores a deleted artifact bit-identical from the cache without running dune', async () => {
+    const hvt = sha('unikernels/uk1/dist/uk1.hvt');
+    const manifest = ws.read('unikernels/uk1/dist/uk1.hvt.manifest.json');
+    ws.remove('unikernels/uk1/dist/uk1.hvt');
+    ws.remove('unikernels/uk1/dist/uk1.hvt.manifest.json');
+    const before = duneBuilds().length;
+    const out = await nx(['build', 'uk1']);
+    expect(out).toContain('[local cache]');
+    expect(duneBuilds()).toHaveLength(before);
+    expect(sha('unikernels/uk1/dist/uk1.hvt')).toBe(hvt);
+    expect(ws.read('unikernels/uk1/dist/uk1.hvt.manifest.json')).toBe(manifest);
+  });
+
+  it('a cross toolchain version change is a cache miss for Solo5 unikernels only', async () => {
+    toolchain.setVersion('4.13.1+solo5-upgraded');
+    const before = duneBuilds().length;
+    const out = await nx(['run-many', '-t', 'build', '-p', 'uk1', 'site']);
+    expect(duneBuilds().length).toBe(before + 1);
+    expect(duneBuilds().at(-1)).toContain('uk1.hvt');
+    expect(duneBuilds().at(-1)).not.toContain('site');
+    expect(out).toMatch(/nx run site:build\s+\[local cache\]/);
+    expect(JSON.parse(ws.read('unikernels/uk1/dist/uk1.hvt.manifest.json')).toolchain.cross.solo5).toBe('4.13.1+solo5-upgraded');
+  });
+
+  it('editing one unikernel rebuilds that one only', async () => {
+    ws.write('unikernels/uk2/unikernel.ml', 'let start () = print_endline (Shared.hello "uk2, edited")\n');
+    const before = duneBuilds().length;
+    const out = await nx(['run-many', '-t', 'build']);
+    expect(duneBuilds().length).toBe(before + 1);
+    expect(duneBuilds().at(-1)).toContain('uk2.hvt');
+    expect(duneBuilds().at(-1)).not.toContain('uk1.hvt');
+    expect(out).toMatch(/nx run uk1:build\s+\[local cache\]/);
+  });
+
+  it('nx sync updates the dune contexts when the targets in use change', async () => {
+    const nxJson = JSON.parse(ws.read('nx.json'));
+    nxJson.plugins[0].options.additionalTargets = ['unikraft-qemu'];
+    nxJson.sync = { applyChanges: false };
+    ws.writeJson('nx.json', nxJson);
+    const check = await ws.nx(['sync:check'], env);
+    expect(check.exitCode).not.toBe(0);
+    expect(check.all).toContain('do not match the mirage targets in use');
+    await nx(['sync']);
+    expect(ws.read('dune-workspace')).toContain('(name unikraft)');
+    await nx(['sync:check']);
+  });
+});

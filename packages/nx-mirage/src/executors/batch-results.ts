@@ -1,0 +1,44 @@
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { ExecutorError, locateUnikernel, parseOptions, type LocatedUnikernel } from './shared';
+import type { z } from 'zod';
+
+export interface BatchTaskResult {
+  success: boolean;
+  terminalOutput: string;
+  startTime?: number;
+  endTime?: number;
+}
+
+/**
+ * The common shape of nx-mirage's batch executors: validate each task's options, locate its unikernel, run
+ * all of them together, and report one result per task (a task whose options are wrong fails alone).
+ */
+export async function runBatch<S extends z.ZodType, R extends { id: string }>(
+  executor: string,
+  schema: S,
+  taskGraph: TaskGraph,
+  inputs: Record<string, unknown>,
+  context: ExecutorContext,
+  toRequest: (id: string, options: z.output<S>, unikernel: LocatedUnikernel) => R,
+  run: (requests: R[]) => Promise<Map<string, { success: boolean; output: string }>>,
+): Promise<Record<string, BatchTaskResult>> {
+  const startTime = Date.now();
+  const results: Record<string, BatchTaskResult> = {};
+  const requests: R[] = [];
+  for (const [id, raw] of Object.entries(inputs)) {
+    try {
+      const options = parseOptions(schema, raw, executor);
+      requests.push(toRequest(id, options, locateUnikernel(context, taskGraph.tasks[id]?.target.project, options as never)));
+    } catch (e) {
+      if (!(e instanceof ExecutorError)) throw e;
+      results[id] = { success: false, terminalOutput: `${e.message}\n`, startTime, endTime: Date.now() };
+    }
+  }
+  const outcomes = await run(requests);
+  const endTime = Date.now();
+  for (const r of requests) {
+    const o = outcomes.get(r.id) ?? { success: false, output: 'not run\n' };
+    results[r.id] = { success: o.success, terminalOutput: o.output, startTime, endTime };
+  }
+  return results;
+}
