@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone: the OCaml toolchain the tests build with (OCaml, dune, ocamlfind from Debian),
+# Sets up a fresh clone: the OCaml toolchain the tests build with (OCaml, dune, ocamlfind, opam from Debian),
 # then the npm dependencies, which include the Node 24 the tests run on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,15 +8,17 @@ need=()
 command -v ocamlfind >/dev/null 2>&1 || need+=(ocaml-findlib)
 command -v dune >/dev/null 2>&1 || need+=(dune)
 command -v ocamlopt >/dev/null 2>&1 || need+=(ocaml-nox)
+command -v opam >/dev/null 2>&1 || need+=(opam)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-    echo "setup: missing ${need[*]}; install them as root: apt-get install -y ocaml-nox dune ocaml-findlib" >&2; exit 1
+    echo "setup: missing ${need[*]}; install them as root: apt-get install -y ${need[*]}" >&2; exit 1
   fi
   echo "setup: installing ${need[*]} from Debian"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ocaml-nox dune ocaml-findlib >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-echo "setup: ocaml $(ocamlfind ocamlopt -version), dune $(dune --version)"
+echo "setup: ocaml $(ocamlfind ocamlopt -version), dune $(dune --version), opam $(opam --version)"
 
 # npm install, not npm ci: this registry lacks the optional Nx binaries of other platforms, so the lockfile cannot list
 # them and npm ci refuses it; npm install keeps the locked versions and skips what is missing.

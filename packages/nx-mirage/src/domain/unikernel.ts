@@ -87,6 +87,27 @@ export function lockCommand(u: UnikernelRef, ocamlVersion: string): Command {
   };
 }
 
+/** The lockfile shared by all unikernels of a dune root when they are locked together (mirage-skeleton's name). */
+export const WORKSPACE_LOCK_FILE = 'mirage.opam.locked';
+
+/**
+ * One lock over every unikernel of the dune root, as mirage-skeleton's Makefile does: all generated opam
+ * packages, resolved together, so every unikernel builds against the same versions and one duniverse/.
+ */
+export function workspaceLockCommand(unikernels: readonly UnikernelRef[], ocamlVersion: string): Command {
+  const packages = [...new Set(unikernels.map((u) => opamName(u.name, u.target)))].sort();
+  return {
+    file: 'opam',
+    args: ['monorepo', 'lock', '--recurse-opam', ...packages, '--build-only', '--ocaml-version', ocamlVersion, '-l', WORKSPACE_LOCK_FILE],
+    env: MONOREPO_ENV,
+  };
+}
+
+/** `opam monorepo pull` of the shared lockfile into the dune root's duniverse/. */
+export function workspacePullCommand(rootAbs: string): Command {
+  return { file: 'opam', args: ['monorepo', 'pull', '-l', WORKSPACE_LOCK_FILE, '-r', rootAbs], env: MONOREPO_ENV };
+}
+
 /** `opam install DIR/mirage/X.opam --deps-only --yes`: the switch tools (mirage, solo5, ocaml-solo5, ...). */
 export function installSwitchCommand(u: UnikernelRef): Command {
   return { file: 'opam', args: ['install', opamFile(u), '--deps-only', '--yes'] };

@@ -42,6 +42,11 @@ const optionsObject = z.strictObject({
      * `make` does. Set to false when every library is installed in the opam switch.
      */
     monorepo: z.boolean({ error: 'must be true or false' }).default(true),
+    /**
+     * "unikernel": each unikernel has its own lockfile and duniverse/ (mirage's Makefile). "workspace": one
+     * mirage.opam.locked and one duniverse/ at the dune root for all unikernels (mirage-skeleton's Makefile).
+     */
+    lockScope: z.enum(['unikernel', 'workspace'], { error: 'must be "unikernel" (one lockfile each) or "workspace" (one lockfile for all)' }).default('unikernel'),
     /** The dune root of all unikernels, relative to the workspace root: nx-mirage owns its dune-project and dune-workspace. */
     duneRoot: z
       .string({ error: 'must be a directory relative to the workspace root, for example "." or "ocaml"' })

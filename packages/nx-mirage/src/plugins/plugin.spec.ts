@@ -106,6 +106,19 @@ describe('createNodes', () => {
     expect(t['build']).toBeUndefined();
   });
 
+  it('locks and pulls at the dune root for all unikernels with lockScope "workspace"', async () => {
+    ws.write('a/config.ml', unikernel('a'));
+    const t = projects(await infer({ lockScope: 'workspace', duneRoot: '.' }))['a']!.targets!;
+    expect(t['lock']!.options).toMatchObject({ scope: 'workspace' });
+    expect(t['lock']!.outputs).toEqual(['{workspaceRoot}/mirage.opam.locked']);
+    expect(t['pull']!.outputs).toEqual(['{workspaceRoot}/duniverse']);
+    expect(t['pull']!.cache).toBe(false);
+    expect(t['build']!.inputs).toContain('{workspaceRoot}/mirage.opam.locked');
+    const own = projects(await infer())['a']!.targets!;
+    expect(own['pull']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked' });
+    expect(own['pull']!.outputs).toEqual(['{projectRoot}/duniverse']);
+  });
+
   it('skips config.ml under _build, duniverse, dist and node_modules', async () => {
     ws.write('uk/config.ml', unikernel('uk'));
     ws.write('_build/default/uk/config.ml', unikernel('copy1'));

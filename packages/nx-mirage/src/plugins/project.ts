@@ -7,6 +7,7 @@ import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import {
   CONFIGURE_OUTPUTS,
   VERSION_PROBES,
+  WORKSPACE_LOCK_FILE,
   inDir,
   crossCompilerProbe,
   probeAsShellCommand,
@@ -66,6 +67,7 @@ export function buildUnikernelProject(
   const perTarget = <T extends object>(f: (t: MirageTarget) => T) =>
     Object.fromEntries(selectable.map((t) => [t.target, f(t.target)])) as Record<string, T>;
   const duneRoot = options.duneRoot;
+  const workspaceLock = options.lockScope === 'workspace';
   const identity = (t: MirageTarget) => ({ name, target: t, duneRoot });
   const withArtifact = (t: MirageTarget) => ({ ...identity(t), artifact: artifactFileName(name, t) });
   // The build's options carry the configure flags too: they shape the generated rules, so they belong in its hash.
@@ -98,12 +100,16 @@ export function buildUnikernelProject(
     },
     [names.lock]: {
       executor: 'nx-mirage:lock',
-      options: identity(target),
+      options: { ...identity(target), scope: options.lockScope },
       configurations: perTarget(identity),
       dependsOn: [names.configure],
       cache: false,
-      outputs: ['{projectRoot}/mirage/*.opam.locked'],
-      metadata: metadata('Lock the unikernel dependencies with opam-monorepo (skipped while the lockfile is newer than the opam file)'),
+      outputs: [workspaceLock ? `{workspaceRoot}/${inDir(duneRoot, WORKSPACE_LOCK_FILE)}` : '{projectRoot}/mirage/*.opam.locked'],
+      metadata: metadata(
+        workspaceLock
+          ? 'Lock all unikernels of the dune root together with opam-monorepo into mirage.opam.locked (skipped while it is newer than every opam file)'
+          : 'Lock the unikernel dependencies with opam-monorepo (skipped while the lockfile is newer than the opam file)',
+      ),
     },
     [names.installSwitch]: {
       executor: 'nx-mirage:install-switch',
@@ -113,21 +119,34 @@ export function buildUnikernelProject(
       cache: false,
       metadata: metadata('Install the switch tools of the unikernel (mirage, solo5, ocaml-solo5, ...) with opam; never cached'),
     },
-    [names.pull]: {
-      executor: 'nx-mirage:pull',
-      options: identity(target),
-      configurations: perTarget(identity),
-      dependsOn: [names.lock],
-      cache: true,
-      inputs: [
-        '{projectRoot}/mirage/*.opam.locked',
-        // The lockfile may be written by the lock task of this very run: hash it after lock has run.
-        { dependentTasksOutputFiles: '**/*.opam.locked' },
-        NO_NPM_PACKAGES,
-      ],
-      outputs: ['{projectRoot}/duniverse'],
-      metadata: metadata('Vendor the locked sources into duniverse/ (opam monorepo pull); cached by the lockfile'),
-    },
+    [names.pull]: workspaceLock
+      ? {
+          executor: 'nx-mirage:pull',
+          options: { ...identity(target), scope: options.lockScope },
+          configurations: perTarget(identity),
+          dependsOn: [names.lock],
+          // One duniverse/ for the whole dune root: not cached per project (every project would store and
+          // restore the same tree); the executor skips the pull when duniverse/ already matches the lockfile.
+          cache: false,
+          outputs: [`{workspaceRoot}/${inDir(duneRoot, 'duniverse')}`],
+          metadata: metadata('Vendor the shared lockfile into the dune root duniverse/ (opam monorepo pull), once per lockfile'),
+        }
+      : {
+          executor: 'nx-mirage:pull',
+          options: { ...identity(target), scope: options.lockScope },
+          configurations: perTarget(identity),
+          dependsOn: [names.lock],
+          cache: true,
+          inputs: [
+            '{projectRoot}/mirage/*.opam.locked',
+            // The lock task of the same run may write the lockfile; dependency outputs are hashed from disk
+            // after it has run, so the key always holds the lockfile the pull used.
+            { dependentTasksOutputFiles: '**/*.opam.locked' },
+            NO_NPM_PACKAGES,
+          ],
+          outputs: ['{projectRoot}/duniverse'],
+          metadata: metadata('Vendor the locked sources into duniverse/ (opam monorepo pull); cached by the lockfile'),
+        },
     [names.depends]: {
       executor: 'nx:noop',
       dependsOn: [names.installSwitch, names.pull],
@@ -147,6 +166,7 @@ export function buildUnikernelProject(
         '!{projectRoot}/_build/**/*',
         // duniverse/ is what pull makes from the lockfile, which is an input itself: hashing it again adds nothing.
         '!{projectRoot}/duniverse/**/*',
+        ...(workspaceLock ? [`{workspaceRoot}/${inDir(duneRoot, WORKSPACE_LOCK_FILE)}`] : []),
         // Files configure generates follow from config.ml, the target, the flags and the mirage version, which
         // are all in this hash. They are left out because Nx takes a run's file list when the run starts: a
         // first build would otherwise be keyed without the files its own configure task creates.

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ABI1_NOTE_TYPE, ElfFormatError, MFT1_NOTE_TYPE, readSolo5Notes } from './solo5-elf';
+import { abiProblem, buildManifest } from './manifest';
+
+/** A minimal ELF64 LE file with one PT_NOTE segment holding `notes`. */
+function elf(notes: Buffer): Buffer {
+  const header = Buffer.alloc(64);
+  header.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0);
+  header.writeBigUInt64LE(64n, 0x20); // phoff
+  header.writeUInt16LE(56, 0x36); // phentsize
+  header.writeUInt16LE(1, 0x38); // phnum
+  const ph = Buffer.alloc(56);
+  ph.writeUInt32LE(4, 0); // PT_NOTE
+  ph.writeBigUInt64LE(120n, 0x08); // offset
+  ph.writeBigUInt64LE(BigInt(notes.length), 0x20); // filesz
+  return Buffer.concat([header, ph, notes]);
+}
+
+function note(type: number, desc: Buffer, descAlign = 4): Buffer {
+  const head = Buffer.alloc(20);
+  head.writeUInt32LE(6, 0);
+  head.write('Solo5\0', 12, 'latin1');
+  head.writeUInt32LE(type, 8);
+  const pad = descAlign === 8 ? Buffer.alloc(4) : Buffer.alloc(0);
+  head.writeUInt32LE(pad.length + desc.length, 4);
+  return Buffer.concat([head, pad, desc]);
+}
+
+function abiNote(target: number, version: number): Buffer {
+  const d = Buffer.alloc(16);
+  d.writeUInt32LE(target, 0);
+  d.writeUInt32LE(version, 4);
+  return note(ABI1_NOTE_TYPE, d);
+}
+
+function manifestNote(devices: Array<[string, number]>): Buffer {
+  const d = Buffer.alloc(8 + devices.length * 104);
+  d.writeUInt32LE(1, 0);
+  d.writeUInt32LE(devices.length, 4);
+  devices.forEach(([name, type], i) => {
+    d.write(name, 8 + i * 104, 'latin1');
+    d.writeUInt32LE(type, 8 + i * 104 + 68);
+  });
+  return note(MFT1_NOTE_TYPE, d, 8);
+}
+
+describe('readSolo5Notes', () => {
+  it('reads the ABI and the manifest devices', () => {
+    const notes = readSolo5Notes(elf(Buffer.concat([abiNote(2, 2), manifestNote([['service', 2], ['storage', 1]])])));
+    expect(notes).toEqual({
+      abi: { target: 'spt', version: 2 },
+      manifest: { version: 1, devices: [{ name: 'service', type: 'NET_BASIC' }, { name: 'storage', type: 'BLOCK_BASIC' }] },
+    });
+  });
+
+  it('finds nothing in an ELF without Solo5 notes', () => {
+    expect(readSolo5Notes(elf(Buffer.alloc(0)))).toEqual({});
+  });
+
+  it('rejects what is not an ELF64 little-endian file, or is cut short', () => {
+    expect(() => readSolo5Notes(Buffer.from('#!/bin/sh\n'))).toThrow(ElfFormatError);
+    const e32 = elf(Buffer.alloc(0));
+    e32[4] = 1;
+    expect(() => readSolo5Notes(e32)).toThrow(/64-bit/);
+    const full = elf(manifestNote([['service', 2]]));
+    expect(() => readSolo5Notes(full.subarray(0, full.length - 50))).toThrow(ElfFormatError);
+  });
+});
+
+describe('manifest', () => {
+  it('flags a Solo5 target whose artifact has no or the wrong ABI note', () => {
+    expect(abiProblem('hvt', {})).toMatch(/no Solo5 ABI note/);
+    expect(abiProblem('hvt', { abi: { target: 'spt', version: 2 } })).toBe('its Solo5 ABI is spt, not hvt');
+    expect(abiProblem('hvt', { abi: { target: 'hvt', version: 1 } })).toMatch(/ABI version is 1; nx-mirage expects 2/);
+    expect(abiProblem('hvt', { abi: { target: 'hvt', version: 2 } })).toBeUndefined();
+    expect(abiProblem('unix', {})).toBeUndefined();
+  });
+
+  it('is deterministic for identical inputs', () => {
+    const input = { name: 'a', target: 'hvt' as const, artifact: 'a.hvt', bytes: Buffer.from('x'), notes: { abi: { target: 'hvt' as const, version: 2 } }, toolchain: { dune: '2.9.3' } };
+    expect(JSON.stringify(buildManifest(input))).toBe(JSON.stringify(buildManifest(input)));
+    expect(buildManifest(input)).toMatchObject({ size: 1, sha256: '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881', devices: [] });
+  });
+});
