@@ -120,6 +120,22 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
     expect(out).toMatch(/nx run uk1:build\s+\[local cache\]/);
   });
 
+  it('parallel unbatched builds in separate task processes never run dune at once', async () => {
+    const spy = () => readFileSync(join(ws.root, '.dune-spy.log'), 'utf8').split('\n').filter(Boolean);
+    const before = spy().length;
+    await nx(['run-many', '-t', 'build', '-p', 'uk1', 'uk2', 'site', '--skip-nx-cache', '--batch=false', '--parallel=3']);
+    const log = spy().slice(before);
+    const runs = new Map<string, { start: bigint; end?: bigint; build: boolean }>();
+    for (const line of log) {
+      const [kind, pid, ns, rest] = line.split('\t');
+      if (kind === 'start') runs.set(pid!, { start: BigInt(ns!), build: rest!.startsWith('build ') });
+      else runs.get(pid!)!.end = BigInt(ns!);
+    }
+    const builds = [...runs.values()].filter((r) => r.build).sort((a, b) => (a.start < b.start ? -1 : 1));
+    expect(builds).toHaveLength(3);
+    for (let i = 1; i < builds.length; i++) expect(builds[i]!.start >= builds[i - 1]!.end!).toBe(true);
+  });
+
   it('nx sync updates the dune contexts when the targets in use change', async () => {
     const nxJson = JSON.parse(ws.read('nx.json'));
     nxJson.plugins[0].options.additionalTargets = ['unikraft-qemu'];

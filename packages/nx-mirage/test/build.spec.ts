@@ -201,3 +201,28 @@ describe('dune root lock', () => {
     expect(existsSync(m.ws.path('unikernels/uk2/dist/uk2.hvt'))).toBe(true);
   });
 });
+
+describe('a dune root below the workspace root', () => {
+  it('keeps root files, builds and dune\'s cache where the options say', async () => {
+    const other = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { duneRoot: 'ocaml', duneCacheDir: '.dune-cache', target: 'unix' } }] });
+    try {
+      other.activate();
+      writeUnikernel(other.ws, 'ocaml/uk', 'inner');
+      writeUnikernel(other.ws, 'outside/uk', 'outer');
+      const projects = await other.projects();
+      expect(Object.keys(projects)).toEqual(['inner']);
+      const ctx = await other.context('inner');
+      const configureOptions = projects['inner']!.targets!['configure']!.options as never;
+      expect(await configureExecutor(configureOptions, ctx)).toEqual({ success: true });
+      expect(other.ws.read('ocaml/dune-workspace')).toContain('Managed by nx-mirage');
+      expect(existsSync(other.ws.path('dune-workspace'))).toBe(false);
+      expect(await buildExecutor(projects['inner']!.targets!['build']!.options as never, ctx)).toEqual({ success: true });
+      expect(execFileSync(other.ws.path('ocaml/uk/dist/inner'), { encoding: 'utf8' })).toBe('inner says hello\n');
+      expect(existsSync(other.ws.path('ocaml/_build/default/uk/inner'))).toBe(true);
+      expect(existsSync(other.ws.path('.dune-cache/dune/db'))).toBe(true);
+    } finally {
+      other.cleanup();
+      m.activate();
+    }
+  });
+});
