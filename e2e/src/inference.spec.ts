@@ -52,7 +52,7 @@ describe('inference in a real Nx 24 workspace', () => {
     }
     expect(hello.targets['configure']!.executor).toBe('nx-mirage:configure');
     expect(hello.targets['build']!.executor).toBe('nx-mirage:build');
-    expect(hello.targets['build']!.dependsOn).toEqual(['configure', 'pull']);
+    expect(hello.targets['build']!.dependsOn).toEqual(['configure', 'pull', '^build']);
     expect(hello.targets['build']!.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
     expect(Object.keys(hello.targets['build']!.configurations ?? {})).toEqual(expect.arrayContaining(['unix', 'hvt', 'spt', 'xen', 'unikraft-qemu']));
     expect(hello.targets['run']!.continuous).toBe(true);

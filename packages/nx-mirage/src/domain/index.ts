@@ -1,6 +1,7 @@
 /** Domain knowledge of MirageOS, dune and Solo5. No Nx, no processes, no file system. */
 export * from './config-ml/lexer';
 export * from './config-ml/reader';
+export * from './config-ml/edit';
 export * from './targets';
 export * from './unikernel';
 export * from './tools';

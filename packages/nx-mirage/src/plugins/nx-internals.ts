@@ -24,3 +24,17 @@ export function hashFiles(workspaceRoot: string, files: readonly string[]): Prom
 export function pluginCachePath(workspaceRoot: string, name: string): string {
   return join(workspaceDataDirectoryFor(workspaceRoot), name);
 }
+
+type AddPlugin = typeof import('@nx/devkit/internal').addPlugin;
+
+/** `addPlugin`, the first-party way of registering an inferred plugin: from @nx/devkit/internal (Nx 23+) or its Nx 22 path. */
+export function addPluginFn(): AddPlugin {
+  try {
+    // A runtime require, so that the module still loads on Nx 22, where this entry point does not exist.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('@nx/devkit/internal') as { addPlugin: AddPlugin }).addPlugin;
+  } catch {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('@nx/devkit/src/utils/add-plugin') as { addPlugin: AddPlugin }).addPlugin;
+  }
+}

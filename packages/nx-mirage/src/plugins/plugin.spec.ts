@@ -60,7 +60,7 @@ describe('createNodes', () => {
     const build = projects(await infer())['uk']!.targets!['build']!;
     expect(build.executor).toBe('nx-mirage:build');
     expect(build.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
-    expect(build.dependsOn).toEqual(['configure', 'pull']);
+    expect(build.dependsOn).toEqual(['configure', 'pull', '^build']);
     expect(build.cache).toBe(true);
     expect(build.outputs).toContain('{projectRoot}/dist/{options.artifact}');
     expect(build.inputs).toEqual(
@@ -102,7 +102,7 @@ describe('createNodes', () => {
   it('uses the target names from the options in targets and dependsOn', async () => {
     ws.write('a/config.ml', unikernel('a'));
     const t = projects(await infer({ buildTargetName: 'mirage-build', configureTargetName: 'mirage-configure', monorepo: false }))['a']!.targets!;
-    expect(t['mirage-build']!.dependsOn).toEqual(['mirage-configure']);
+    expect(t['mirage-build']!.dependsOn).toEqual(['mirage-configure', '^mirage-build']);
     expect(t['build']).toBeUndefined();
   });
 

@@ -157,7 +157,8 @@ export function buildUnikernelProject(
       executor: 'nx-mirage:build',
       options: buildOptions(target),
       configurations: perTarget(buildOptions),
-      dependsOn: options.monorepo ? [names.configure, names.pull] : [names.configure],
+      // ^build: projects this unikernel depends on (libraries, the web app it serves) build first.
+      dependsOn: options.monorepo ? [names.configure, names.pull, `^${names.build}`] : [names.configure, `^${names.build}`],
       cache: true,
       syncGenerators: [SYNC_GENERATOR],
       inputs: [

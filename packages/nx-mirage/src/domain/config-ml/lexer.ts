@@ -22,6 +22,8 @@ export interface Token {
   kind: TokenKind;
   value: string;
   line: number;
+  /** Offset of the token's first character in the source (where tokens are pushed with one). */
+  offset?: number;
   /** Only for labels: `~name:` (true) or a punned `~name` (false). */
   colon?: boolean;
   /** Only for labels: written with `?`. */
@@ -93,11 +95,12 @@ class Lexer {
         }
         this.tokens.push({ kind: 'number', value: src.slice(start, this.pos), line: this.line });
       } else if (IDENT_START.test(c)) {
+        const offset = this.pos;
         const value = this.identifier();
-        this.tokens.push({ kind: /[A-Z]/.test(value[0]!) ? 'uident' : 'lident', value, line: this.line });
+        this.tokens.push({ kind: /[A-Z]/.test(value[0]!) ? 'uident' : 'lident', value, line: this.line, offset });
       } else if ('()[]{};,'.includes(c)) {
         // `[|`, `|]` and `[<`, `[>` are irrelevant here: brackets are what grouping needs.
-        this.tokens.push({ kind: 'punct', value: c, line: this.line });
+        this.tokens.push({ kind: 'punct', value: c, line: this.line, offset: this.pos });
         this.pos++;
       } else if (OPERATOR_CHAR.test(c)) {
         const start = this.pos;
@@ -118,11 +121,12 @@ class Lexer {
 
   private label(optional: boolean): void {
     const line = this.line;
+    const offset = this.pos;
     this.pos++;
     const value = this.identifier();
     const colon = this.src[this.pos] === ':' && this.src[this.pos + 1] !== ':';
     if (colon) this.pos++;
-    this.tokens.push({ kind: 'label', value, line, colon, optional });
+    this.tokens.push({ kind: 'label', value, line, colon, optional, offset });
   }
 
   /** `(* ... *)`, nested, with literals inside lexed so their contents cannot close the comment. */

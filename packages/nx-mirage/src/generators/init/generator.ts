@@ -1,0 +1,81 @@
+/**
+ * `nx add nx-mirage` / `nx g nx-mirage:init`: registers the plugin the first-party way (addPlugin, which
+ * picks target names that clash with nothing), writes nx-mirage's root dune-project and dune-workspace when
+ * missing, adds .gitignore entries and named inputs, and lets Nx apply the dune root sync before tasks.
+ * Running it again changes nothing.
+ */
+import {
+  addDependenciesToPackageJson,
+  createProjectGraphAsync,
+  formatFiles,
+  readNxJson,
+  runTasksInSerial,
+  updateNxJson,
+  type GeneratorCallback,
+  type Tree,
+} from '@nx/devkit';
+import { createNodes } from '../../plugins/plugin';
+import { addPluginFn } from '../../plugins/nx-internals';
+import { packageInfo } from '../../utils/package-info';
+import { addGitignoreEntries, parseGeneratorOptions, pluginOptions, writeRootFiles } from '../shared';
+import { initSchema, type InitOptions } from './schema';
+
+const PLUGIN = 'nx-mirage';
+
+export function isRegistered(tree: Tree): boolean {
+  return (readNxJson(tree)?.plugins ?? []).some((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN);
+}
+
+export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<GeneratorCallback> {
+  const options = parseGeneratorOptions(initSchema, raw, 'init');
+  const tasks: GeneratorCallback[] = [];
+
+  if (!isRegistered(tree)) {
+    await addPluginFn()(
+      tree,
+      await createProjectGraphAsync(),
+      PLUGIN,
+      createNodes,
+      {
+        configureTargetName: ['configure', 'mirage-configure'],
+        buildTargetName: ['build', 'mirage-build', 'unikernel-build'],
+        runTargetName: ['run', 'mirage-run'],
+        cleanTargetName: ['clean', 'mirage-clean'],
+      },
+      false,
+    );
+  }
+
+  const nxJson = readNxJson(tree) ?? {};
+  let changed = false;
+  nxJson.namedInputs ??= {};
+  if (!nxJson.namedInputs['default']) {
+    nxJson.namedInputs['default'] = ['{projectRoot}/**/*', 'sharedGlobals'];
+    changed = true;
+  }
+  if (!nxJson.namedInputs['sharedGlobals']) {
+    nxJson.namedInputs['sharedGlobals'] = [];
+    changed = true;
+  }
+  if (!nxJson.namedInputs['production']) {
+    nxJson.namedInputs['production'] = ['default'];
+    changed = true;
+  }
+  // configure and build carry the dune root sync generator: apply it before tasks instead of prompting.
+  if (nxJson.sync?.applyChanges === undefined) {
+    nxJson.sync = { ...nxJson.sync, applyChanges: true };
+    changed = true;
+  }
+  if (changed) updateNxJson(tree, nxJson);
+
+  writeRootFiles(tree, pluginOptions(tree).duneRoot, [], true);
+  addGitignoreEntries(tree, '.gitignore', 'nx-mirage: dune builds and vendored OCaml sources', ['_build/', 'duniverse/']);
+
+  if (!options.skipPackageJson) {
+    tasks.push(addDependenciesToPackageJson(tree, {}, { [PLUGIN]: `^${packageInfo().version}` }, undefined, options.keepExistingVersions));
+  }
+  if (!options.skipFormat) await formatFiles(tree);
+  return runTasksInSerial(...tasks);
+}
+
+export default initGenerator;
