@@ -10,6 +10,10 @@ command -v dune >/dev/null 2>&1 || need+=(dune)
 command -v ocamlopt >/dev/null 2>&1 || need+=(ocaml-nox)
 command -v opam >/dev/null 2>&1 || need+=(opam)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+# OCaml libraries the end-to-end suite's generated unikernels use (lwt, logs, duration, cmdliner).
+for lib in liblwt-ocaml-dev liblogs-ocaml-dev libduration-ocaml-dev libcmdliner-ocaml-dev; do
+  dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
+done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
     echo "setup: missing ${need[*]}; install them as root: apt-get install -y ${need[*]}" >&2; exit 1

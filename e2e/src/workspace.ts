@@ -33,10 +33,17 @@ export class E2EWorkspace {
     mkdirSync(this.root);
   }
 
-  /** Creates the workspace: package.json with nx, @nx/devkit and the packed nx-mirage, installed with npm. */
-  static async create(nxJson: Record<string, unknown> = {}): Promise<E2EWorkspace> {
+  /** The packed nx-mirage this workspace installs (or `nx add`s). */
+  tarball = '';
+
+  /**
+   * Creates the workspace: package.json with nx and @nx/devkit, and unless `withPlugin` is false the packed
+   * nx-mirage, installed with npm; then a first commit.
+   */
+  static async create(nxJson: Record<string, unknown> = {}, withPlugin = true): Promise<E2EWorkspace> {
     const w = new E2EWorkspace(realpathSync(mkdtempSync(join(tmpdir(), 'nx-mirage-e2e-'))));
     const tarball = await packPlugin(w.base);
+    w.tarball = tarball;
     w.writeJson('package.json', {
       name: 'e2e-ws',
       private: true,
@@ -44,7 +51,7 @@ export class E2EWorkspace {
       devDependencies: {
         nx: rootVersion('nx'),
         '@nx/devkit': rootVersion('@nx/devkit'),
-        'nx-mirage': `file:${tarball}`,
+        ...(withPlugin ? { 'nx-mirage': `file:${tarball}` } : {}),
       },
     });
     w.writeJson('nx.json', nxJson);
@@ -70,6 +77,16 @@ export class E2EWorkspace {
 
   writeJson(relative: string, value: unknown): void {
     this.write(relative, JSON.stringify(value, null, 2) + '\n');
+  }
+
+  /** A git clone of this workspace (committed files only) with its npm dependencies installed. */
+  async clone(): Promise<E2EWorkspace> {
+    const w = new E2EWorkspace(realpathSync(mkdtempSync(join(tmpdir(), 'nx-mirage-e2e-clone-'))));
+    rmSync(w.root, { recursive: true, force: true });
+    await execa('git', ['clone', '-q', this.root, w.root]);
+    await execa('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: w.root });
+    w.tarball = this.tarball;
+    return w;
   }
 
   read(relative: string): string {

@@ -3,6 +3,7 @@
  * generates, the commands mirage's Makefile runs (as argument vectors, never shell strings), and the files
  * a build promotes into `DIR/dist/`.
  */
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { MIRAGE_TARGETS, artifactFileName, distFiles, opamName, targetInfo, type MirageTarget } from './targets';
 
@@ -191,4 +192,23 @@ export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], works
 export function xlFiles(u: UnikernelRef): Array<{ from: string; to: string }> {
   if (u.target !== 'xen') return [];
   return [`${u.name}.xl`, `${u.name}.xl.in`].map((f) => ({ from: `mirage/${f}`, to: `dist/${f}` }));
+}
+
+/**
+ * The lockfile records which opam files it was locked from, in an `x-` field that opam and opam-monorepo
+ * ignore, so that freshness follows content (a fresh clone or a cache restore changes mtimes, not content).
+ */
+const LOCK_INPUTS_FIELD = 'x-nx-mirage-locked-from';
+
+export function lockInputsDigest(opamFiles: readonly string[]): string {
+  return createHash('sha256').update(opamFiles.join('\0')).digest('hex');
+}
+
+export function lockedFrom(lockfile: string): string | undefined {
+  return new RegExp(`^${LOCK_INPUTS_FIELD}:\\s*"([0-9a-f]+)"`, 'm').exec(lockfile)?.[1];
+}
+
+export function recordLockedFrom(lockfile: string, digest: string): string {
+  const without = lockfile.replace(new RegExp(`^${LOCK_INPUTS_FIELD}:.*\\n?`, 'm'), '');
+  return `${without}${without.endsWith('\n') || without === '' ? '' : '\n'}${LOCK_INPUTS_FIELD}: "${digest}"\n`;
 }

@@ -43,10 +43,12 @@ const optionsObject = z.strictObject({
      */
     monorepo: z.boolean({ error: 'must be true or false' }).default(true),
     /**
-     * "unikernel": each unikernel has its own lockfile and duniverse/ (mirage's Makefile). "workspace": one
-     * mirage.opam.locked and one duniverse/ at the dune root for all unikernels (mirage-skeleton's Makefile).
+     * "workspace" (default): one mirage.opam.locked and one duniverse/ at the dune root for all unikernels
+     * (mirage-skeleton's Makefile); several duniverse/ directories in one dune root vendor the same packages
+     * twice, which dune rejects ("Too many opam files for package"). "unikernel": a lockfile and duniverse/
+     * per unikernel (mirage's Makefile), for dune roots with one unikernel.
      */
-    lockScope: z.enum(['unikernel', 'workspace'], { error: 'must be "unikernel" (one lockfile each) or "workspace" (one lockfile for all)' }).default('unikernel'),
+    lockScope: z.enum(['unikernel', 'workspace'], { error: 'must be "workspace" (one lockfile for all) or "unikernel" (one lockfile each)' }).default('workspace'),
     /** The dune root of all unikernels, relative to the workspace root: nx-mirage owns its dune-project and dune-workspace. */
     duneRoot: z
       .string({ error: 'must be a directory relative to the workspace root, for example "." or "ocaml"' })

@@ -113,8 +113,9 @@ describe('createNodes', () => {
     expect(t['lock']!.outputs).toEqual(['{workspaceRoot}/mirage.opam.locked']);
     expect(t['pull']!.outputs).toEqual(['{workspaceRoot}/duniverse']);
     expect(t['pull']!.cache).toBe(false);
-    expect(t['build']!.inputs).toContain('{workspaceRoot}/mirage.opam.locked');
-    const own = projects(await infer())['a']!.targets!;
+    expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true });
+    expect(t['lock']!.dependsOn).toEqual([{ projects: ['a'], target: 'configure' }]);
+    const own = projects(await infer({ lockScope: 'unikernel' }))['a']!.targets!;
     expect(own['pull']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked' });
     expect(own['pull']!.outputs).toEqual(['{projectRoot}/duniverse']);
   });

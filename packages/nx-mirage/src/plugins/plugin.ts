@@ -35,6 +35,7 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
     const results: Array<readonly [string, CreateNodesResult]> = [];
     const errors: Array<[string, Error]> = [];
     const owners = new Map<string, string>();
+    const usable: Array<{ file: string; projectRoot: string; info: MirageConfigInfo & { name: string } }> = [];
     files.forEach((file, i) => {
       const info = infos[i]!;
       const problems = [...info.problems];
@@ -72,8 +73,13 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
         return;
       }
       owners.set(name, file);
-      results.push([file, { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info: { ...info, name } }, options) } }]);
+      usable.push({ file, projectRoot, info: { ...info, name } });
     });
+    const production = context.nxJsonConfiguration?.namedInputs?.['production'] ? 'production' : 'default';
+    const names = usable.map((u) => u.info.name);
+    for (const { file, projectRoot, info } of usable) {
+      results.push([file, { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, names) } }]);
+    }
     if (errors.length > 0) throw new AggregateCreateNodesError(errors, results);
     return results;
   },

@@ -49,6 +49,10 @@ export interface InferredUnikernel {
 export function buildUnikernelProject(
   { projectRoot, info }: InferredUnikernel,
   options: NormalizedPluginOptions,
+  /** The named input for dependencies' files: `production` where nx.json defines it, else `default`. */
+  productionInput = 'production',
+  /** Every unikernel in the dune root: a shared lock reads all their opam files, so all must be configured. */
+  allUnikernels: readonly string[] = [info.name],
 ): ProjectConfiguration {
   const name = info.name;
   const { target, configureFlags } = unikernelSettings(options, name);
@@ -102,7 +106,7 @@ export function buildUnikernelProject(
       executor: 'nx-mirage:lock',
       options: { ...identity(target), scope: options.lockScope },
       configurations: perTarget(identity),
-      dependsOn: [names.configure],
+      dependsOn: workspaceLock ? [{ projects: [...allUnikernels].sort(), target: names.configure }] : [names.configure],
       cache: false,
       outputs: [workspaceLock ? `{workspaceRoot}/${inDir(duneRoot, WORKSPACE_LOCK_FILE)}` : '{projectRoot}/mirage/*.opam.locked'],
       metadata: metadata(
@@ -165,9 +169,9 @@ export function buildUnikernelProject(
         '{projectRoot}/**/*',
         '!{projectRoot}/dist/**/*',
         '!{projectRoot}/_build/**/*',
-        // duniverse/ is what pull makes from the lockfile, which is an input itself: hashing it again adds nothing.
+        // duniverse/ is what pull makes from the lockfile; the lockfile is hashed below, as lock left it.
         '!{projectRoot}/duniverse/**/*',
-        ...(workspaceLock ? [`{workspaceRoot}/${inDir(duneRoot, WORKSPACE_LOCK_FILE)}`] : []),
+        '!{projectRoot}/mirage/*.opam.locked',
         // Files configure generates follow from config.ml, the target, the flags and the mirage version, which
         // are all in this hash. They are left out because Nx takes a run's file list when the run starts: a
         // first build would otherwise be keyed without the files its own configure task creates.
@@ -175,6 +179,11 @@ export function buildUnikernelProject(
         `{workspaceRoot}/${inDir(duneRoot, 'dune-project')}`,
         `{workspaceRoot}/${inDir(duneRoot, 'dune-workspace')}`,
         ...toolchainInputs(target, 'build'),
+        // The lockfile as the lock task of this run left it (read from disk after it ran; a lockfile that lock
+        // writes is not in the file list Nx takes when the run starts).
+        ...(options.monorepo ? [{ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true }] : []),
+        // What it depends on (a served web app, libraries): their changes reach this hash and nx affected.
+        `^${productionInput}`,
         NO_NPM_PACKAGES,
       ],
       outputs: [

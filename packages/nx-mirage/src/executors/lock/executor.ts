@@ -1,7 +1,7 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { join } from 'node:path';
-import { WORKSPACE_LOCK_FILE, lockCommand, lockFile, opamFile, workspaceLockCommand } from '../../domain';
-import { modifiedTime } from '../../adapters/files';
+import { WORKSPACE_LOCK_FILE, lockCommand, lockFile, lockInputsDigest, lockedFrom, opamFile, recordLockedFrom, workspaceLockCommand } from '../../domain';
+import { modifiedTime, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { withDuneRootLock } from '../../adapters/lock';
 import { probe, runCommand } from '../../adapters/process';
 import { ExecutorError, guarded, parseOptions, unikernelOf } from '../shared';
@@ -10,7 +10,7 @@ import { schema, type Options } from './schema';
 
 /**
  * `opam monorepo lock` as mirage's Makefile runs it (or, with scope "workspace", once for all unikernels as
- * mirage-skeleton does), skipped like the Makefile rule while the lockfile is newer than the opam files.
+ * mirage-skeleton does), skipped while the lockfile is up to date with the opam files.
  */
 export default async function lockExecutor(raw: Options, context: ExecutorContext) {
   return guarded(async () => {
@@ -19,16 +19,26 @@ export default async function lockExecutor(raw: Options, context: ExecutorContex
     const members = options.scope === 'workspace' ? unikernelsInRoot(context, options.duneRoot) : [unikernel];
     const lock = options.scope === 'workspace' ? WORKSPACE_LOCK_FILE : lockFile(unikernel);
     return withDuneRootLock(unikernel.root, async () => {
+      const opamTexts: string[] = [];
       let newestOpam = 0;
       for (const u of members) {
-        const mtime = await modifiedTime(join(u.root, opamFile(u)));
-        if (mtime === undefined) throw new ExecutorError(`${opamFile(u)} does not exist: configure the unikernel first (nx run ${u.project}:configure)`);
-        newestOpam = Math.max(newestOpam, mtime);
+        const path = join(u.root, opamFile(u));
+        const text = await readTextIfExists(path);
+        if (text === undefined) throw new ExecutorError(`${opamFile(u)} does not exist: configure the unikernel first (nx run ${u.project}:configure)`);
+        opamTexts.push(text);
+        newestOpam = Math.max(newestOpam, (await modifiedTime(path)) ?? 0);
       }
-      const locked = await modifiedTime(join(unikernel.root, lock));
-      if (!options.force && locked !== undefined && locked >= newestOpam) {
-        logger.info(`${lock} is up to date (newer than the opam files); use --force to lock again.`);
-        return true;
+      const digest = lockInputsDigest(opamTexts);
+      const lockPath = join(unikernel.root, lock);
+      const current = await readTextIfExists(lockPath);
+      if (!options.force && current !== undefined) {
+        const recorded = lockedFrom(current);
+        // Locked from these very opam files (content), or, for a lockfile nx-mirage did not write, newer than them (mirage's Makefile rule).
+        const fresh = recorded !== undefined ? recorded === digest : ((await modifiedTime(lockPath)) ?? 0) >= newestOpam;
+        if (fresh) {
+          logger.info(`${lock} is up to date with the opam files; use --force to lock again.`);
+          return true;
+        }
       }
       const ocamlVersion = await probe('ocamlc', ['-version'], unikernel.root);
       if (!ocamlVersion) {
@@ -36,7 +46,11 @@ export default async function lockExecutor(raw: Options, context: ExecutorContex
       }
       const command = options.scope === 'workspace' ? workspaceLockCommand(members, ocamlVersion) : lockCommand(unikernel, ocamlVersion);
       const result = await runCommand(command, { cwd: unikernel.root, purpose: 'to lock dependencies (opam monorepo needs opam-monorepo: opam install opam-monorepo)' });
-      return result.exitCode === 0;
+      if (result.exitCode !== 0) return false;
+      const written = await readTextIfExists(lockPath);
+      if (written === undefined) throw new ExecutorError(`opam monorepo lock succeeded but wrote no ${lock}`);
+      await writeFileAtomically(lockPath, recordLockedFrom(written, digest));
+      return true;
     });
   });
 }
