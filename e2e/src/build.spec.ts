@@ -62,13 +62,15 @@ beforeAll(async () => {
 afterAll(() => ws?.cleanup());
 
 describe('nx build of unikernels in a real Nx 24 workspace', () => {
-  it('nx run-many -t build builds every unikernel beside the web app, the unikernels in one dune call', async () => {
+  it('nx run-many -t build builds every unikernel beside the web app, those sharing a library in one dune call', async () => {
     const out = await nx(['run-many', '-t', 'build']);
-    expect(out).toContain('Successfully ran target build for 4 projects');
-    expect(duneBuilds()).toHaveLength(1);
-    expect(duneBuilds()[0]).toContain('_build/solo5/unikernels/uk1/uk1.hvt');
-    expect(duneBuilds()[0]).toContain('_build/solo5/unikernels/uk2/uk2.hvt');
-    expect(duneBuilds()[0]).toContain('_build/default/unikernels/site/site');
+    // uk1, uk2, site, the shared library (an OCaml library project) and the web app.
+    expect(out).toContain('Successfully ran target build for 5 projects');
+    const unikernelBuilds = duneBuilds().filter((b) => b.includes('.hvt') || b.includes('/site/site'));
+    const shared = unikernelBuilds.filter((b) => b.includes('_build/solo5/unikernels/uk1/uk1.hvt'));
+    expect(shared).toHaveLength(1);
+    expect(shared[0]).toContain('_build/solo5/unikernels/uk2/uk2.hvt');
+    expect(unikernelBuilds.some((b) => b.includes('_build/default/unikernels/site/site'))).toBe(true);
     for (const f of ['unikernels/uk1/dist/uk1.hvt', 'unikernels/uk2/dist/uk2.hvt', 'unikernels/site/dist/site', 'apps/web/dist/index.html']) {
       expect(existsSync(join(ws.root, f)), f).toBe(true);
     }
@@ -132,7 +134,8 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
       else runs.get(pid!)!.end = BigInt(ns!);
     }
     const builds = [...runs.values()].filter((r) => r.build).sort((a, b) => (a.start < b.start ? -1 : 1));
-    expect(builds).toHaveLength(3);
+    // uk1, uk2 and site, plus the shared library they depend on.
+    expect(builds).toHaveLength(4);
     for (let i = 1; i < builds.length; i++) expect(builds[i]!.start >= builds[i - 1]!.end!).toBe(true);
   });
 

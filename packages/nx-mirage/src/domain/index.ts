@@ -9,3 +9,5 @@ export * from './version';
 export * from './dune-root';
 export * from './solo5-elf';
 export * from './manifest';
+export * from './dune-file';
+export * from './graph';

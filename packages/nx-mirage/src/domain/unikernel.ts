@@ -212,3 +212,21 @@ export function recordLockedFrom(lockfile: string, digest: string): string {
   const without = lockfile.replace(new RegExp(`^${LOCK_INPUTS_FIELD}:.*\\n?`, 'm'), '');
   return `${without}${without.endsWith('\n') || without === '' ? '' : '\n'}${LOCK_INPUTS_FIELD}: "${digest}"\n`;
 }
+
+/**
+ * dune for a library directory: `build` is the directory's default alias in the host context only
+ * (`@@_build/default/DIR/default`), `test` its runtest alias (dune's dev profile, as `dune test`), `format`
+ * the @fmt alias with promotion.
+ */
+export function duneDirCommand(action: 'build' | 'test' | 'format', dir: string, workspaceFile?: string): Command {
+  const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
+  const inDefault = (alias: string) => posix.join('_build/default', dir, alias);
+  switch (action) {
+    case 'build':
+      return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, `@@${inDefault('default')}`] };
+    case 'test':
+      return { file: 'dune', args: ['build', '--root', '.', ...workspace, `@${inDefault('runtest')}`] };
+    case 'format':
+      return { file: 'dune', args: ['build', '--root', '.', '--auto-promote', `@${inDir(dir, 'fmt')}`] };
+  }
+}

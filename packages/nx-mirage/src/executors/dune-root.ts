@@ -4,8 +4,10 @@
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { join } from 'node:path';
-import { planRootFiles, type RootFileName } from '../domain';
+import { declaredContexts, planRootFiles, renderDuneWorkspace, type FindlibToolchain, type MirageTarget, type RootFileName } from '../domain';
 import { readTextIfExists, writeFileAtomically } from '../adapters/files';
+import { checkFindlibToolchain, type ToolchainCheck } from '../adapters/toolchain';
+import { tmpdir } from 'node:os';
 import { pluginOptionsFromNxJson, rootHasUnikernel, targetsInUse } from '../plugins/workspace';
 import { ExecutorError } from './shared';
 
@@ -24,4 +26,25 @@ export async function prepareDuneRoot(context: ExecutorContext, duneRoot: string
   for (const [name, content] of Object.entries(plan.writes)) {
     await writeFileAtomically(join(root, name), content!);
   }
+}
+
+/**
+ * dune 2.9 sets up every context of the workspace, so one undefined cross toolchain would fail every build,
+ * even of the host context. When a declared cross context's toolchain is undefined, a run uses a temporary
+ * workspace file with only the contexts `targets` need (their toolchains passed preflight). Undefined
+ * otherwise: the root dune-workspace is used as it is. The caller removes the file.
+ */
+export async function reducedWorkspace(root: string, targets: MirageTarget[], checks = new Map<FindlibToolchain, Promise<ToolchainCheck>>()): Promise<string | undefined> {
+  const declared = declaredContexts((await readTextIfExists(join(root, 'dune-workspace'))) ?? '');
+  let undefinedToolchain = false;
+  for (const ctx of declared) {
+    if (ctx !== 'solo5' && ctx !== 'unikraft') continue;
+    let check = checks.get(ctx);
+    if (!check) checks.set(ctx, (check = checkFindlibToolchain(ctx, root)));
+    if (!(await check).defined) undefinedToolchain = true;
+  }
+  if (!undefinedToolchain) return undefined;
+  const file = join(tmpdir(), `nx-mirage-workspace-${process.pid}-${Date.now()}`);
+  await writeFileAtomically(file, renderDuneWorkspace(targets));
+  return file;
 }

@@ -40,7 +40,7 @@ afterEach(() => {
 describe('createNodes', () => {
   it('is also exported as createNodesV2 for Nx 21 and 22', () => {
     expect(createNodesV2).toBe(createNodes);
-    expect(createNodes[0]).toBe('**/config.ml');
+    expect(createNodes[0]).toBe('**/{config.ml,dune}');
   });
 
   it('infers one project per unikernel, named after it, with every target', async () => {

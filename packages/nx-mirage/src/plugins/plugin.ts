@@ -1,92 +1,193 @@
 /**
- * nx-mirage's project inference: every `config.ml` that is a MirageOS configuration becomes an Nx project
- * named after its unikernel. Parsing results are cached by file content, so a warm graph computation reads
- * no config.ml at all.
+ * nx-mirage's project inference and dependencies. Every `config.ml` that is a MirageOS configuration becomes
+ * a project named after its unikernel; every directory with dune `library` stanzas becomes an OCaml library
+ * project. One analysis of the workspace (parse results cached by file content, so a warm graph computation
+ * reads and parses nothing) serves both createNodes and createDependencies.
  */
-import { dirname, join } from 'node:path';
-import { AggregateCreateNodesError, logger, type CreateNodes, type CreateNodesResult } from '@nx/devkit';
-import { readConfigMl, type ConfigProblem, type MirageConfigInfo } from '../domain';
+import { existsSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import {
+  AggregateCreateNodesError,
+  DependencyType,
+  logger,
+  validateDependency,
+  type CreateDependencies,
+  type CreateNodes,
+  type CreateNodesResult,
+  type RawProjectGraphDependency,
+} from '@nx/devkit';
+import {
+  DuneSyntaxError,
+  analyzeWorkspace,
+  owningProject,
+  readConfigMl,
+  readDuneFile,
+  type ConfigProblem,
+  type DuneFileInfo,
+  type MirageConfigInfo,
+  type WorkspaceAnalysis,
+} from '../domain';
 import { readTextFile } from '../adapters/files';
 import { packageInfo } from '../utils/package-info';
 import { PluginCache, hashFiles, pluginCachePath } from './nx-internals';
-import { normalizePluginOptions, type MiragePluginOptions } from './options';
-import { buildUnikernelProject } from './project';
+import { normalizePluginOptions, type MiragePluginOptions, type NormalizedPluginOptions } from './options';
+import { buildLibraryProject, buildUnikernelProject } from './project';
 
-export const CONFIG_GLOB = '**/config.ml';
+export const CONFIG_GLOB = '**/{config.ml,dune}';
 
-/** Directories whose config.ml files are build products or vendored sources, never unikernels of the workspace. */
-const SKIPPED_DIRS = new Set(['_build', 'duniverse', 'dist', 'node_modules']);
+/** Directories whose files are build products or vendored sources, never projects of the workspace. */
+const SKIPPED_DIRS = new Set(['_build', 'duniverse', 'dist', 'node_modules', '_opam']);
 
 export function isSkippedConfigFile(file: string): boolean {
   return file.split('/').slice(0, -1).some((segment) => SKIPPED_DIRS.has(segment));
 }
 
-/** Counts config.ml parses, so tests can prove a warm run parses nothing. */
+/** Counts file parses, so tests can prove a warm run parses nothing. */
 export const parseStats = { parsed: 0 };
+
+interface Analysis {
+  workspace: WorkspaceAnalysis;
+  problems: Array<{ file: string; line?: number; message: string; fatal: boolean }>;
+  unikernels: Array<{ file: string; projectRoot: string; info: MirageConfigInfo & { name: string } }>;
+  duplicates: Array<[string, Error]>;
+}
 
 export const createNodes: CreateNodes<MiragePluginOptions> = [
   CONFIG_GLOB,
-  async (configFiles, rawOptions, context) => {
+  async (matched, rawOptions, context) => {
     const options = normalizePluginOptions(rawOptions);
-    // Sorted, so that which of two same-named unikernels is reported does not depend on discovery order.
-    const files = configFiles.filter((f) => !isSkippedConfigFile(f)).sort();
-    const infos = await readConfigs(context.workspaceRoot, files);
-
-    const results: Array<readonly [string, CreateNodesResult]> = [];
-    const errors: Array<[string, Error]> = [];
-    const owners = new Map<string, string>();
-    const usable: Array<{ file: string; projectRoot: string; info: MirageConfigInfo & { name: string } }> = [];
-    files.forEach((file, i) => {
-      const info = infos[i]!;
-      const problems = [...info.problems];
-      if (info.name !== undefined && !PROJECT_NAME.test(info.name)) {
-        problems.push({
-          line: info.nameLine,
-          message: `the unikernel name ${JSON.stringify(info.name)} cannot be an Nx project name; use letters, digits and _ . - (starting with a letter, digit or _)`,
-        });
-      }
-      const use = info.isMirage && info.name !== undefined && problems.every(tolerable);
-      for (const problem of problems) {
-        const where = `${file}${problem.line ? `:${problem.line}` : ''}`;
-        logger.warn(
-          use
-            ? `nx-mirage: ${where}: ${problem.message}.`
-            : `nx-mirage: ${where} is not used as a MirageOS unikernel: ${problem.message}.`,
-        );
-      }
-      if (!use) return;
-      const projectRoot = dirname(file);
-      if (!isInside(projectRoot, options.duneRoot)) {
-        logger.warn(`nx-mirage: ${file} is not used as a MirageOS unikernel: it lies outside the dune root "${options.duneRoot}" (plugin option duneRoot).`);
-        return;
-      }
-      const name = info.name!;
-      const claimed = owners.get(name);
-      if (claimed) {
-        errors.push([
-          file,
-          new Error(
-            `Two unikernels are named "${name}": ${claimed} and ${file}. Unikernel names become Nx project names and must be unique; ` +
-              `rename one of them in its \`register "${name}" [...]\` call.`,
-          ),
-        ]);
-        return;
-      }
-      owners.set(name, file);
-      usable.push({ file, projectRoot, info: { ...info, name } });
-    });
-    const production = context.nxJsonConfiguration?.namedInputs?.['production'] ? 'production' : 'default';
-    const names = usable.map((u) => u.info.name);
-    for (const { file, projectRoot, info } of usable) {
-      results.push([file, { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, names) } }]);
+    const analysis = await analyze(context.workspaceRoot, matched, options);
+    for (const p of analysis.problems) {
+      const where = `${p.file}${p.line ? `:${p.line}` : ''}`;
+      logger.warn(p.fatal ? `nx-mirage: ${where} is not used as a MirageOS unikernel: ${p.message}.` : `nx-mirage: ${where}: ${p.message}.`);
     }
-    if (errors.length > 0) throw new AggregateCreateNodesError(errors, results);
+    const production = context.nxJsonConfiguration?.namedInputs?.['production'] ? 'production' : 'default';
+    const names = analysis.unikernels.map((u) => u.info.name);
+    const results: Array<readonly [string, CreateNodesResult]> = analysis.unikernels.map(({ file, projectRoot, info }) => [
+      file,
+      { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, names) } },
+    ]);
+    const ocamlformat = existsSync(join(context.workspaceRoot, options.duneRoot, '.ocamlformat'));
+    for (const lib of analysis.workspace.libraries) {
+      results.push([lib.duneFile, { projects: { [lib.root]: buildLibraryProject(lib, options, production, ocamlformat) } }]);
+    }
+    if (analysis.duplicates.length > 0) throw new AggregateCreateNodesError(analysis.duplicates, results);
     return results;
   },
 ];
 
 /** Nx 21 and 22 look for `createNodesV2`; Nx 23 and later for `createNodes`. */
 export const createNodesV2 = createNodes;
+
+/**
+ * Static edges, each with the file that creates it: unikernel → library (local_libs, dune files in its tree),
+ * library → library (dune files), and unikernel → the project owning a directory a data device embeds (a web
+ * app's build output). Computed from the whole (cached) analysis every time, never from the changed files
+ * alone, so an edge does not disappear because only one side changed.
+ */
+export const createDependencies: CreateDependencies<MiragePluginOptions> = async (rawOptions, context) => {
+  const options = normalizePluginOptions(rawOptions);
+  const files = [
+    ...Object.values(context.fileMap.projectFileMap).flatMap((fs) => fs.map((f) => f.file)),
+    ...context.fileMap.nonProjectFiles.map((f) => f.file),
+  ].filter((f) => /(^|\/)(config\.ml|dune)$/.test(f));
+  const { workspace } = await analyze(context.workspaceRoot, files, options);
+  const projects = Object.entries(context.projects).map(([name, p]) => ({ name: p.name ?? name, root: p.root }));
+  const known = new Set(projects.map((p) => p.name));
+  const deps: RawProjectGraphDependency[] = [];
+  const add = (source: string, target: string, sourceFile: string) => {
+    if (!known.has(source) || !known.has(target) || source === target) return;
+    const dependency: RawProjectGraphDependency = { source, target, sourceFile, type: DependencyType.static };
+    try {
+      validateDependency(dependency, context);
+      deps.push(dependency);
+    } catch {
+      // The file lies in a nested project of its own: keep the edge, without a source file.
+      deps.push({ source, target, type: DependencyType.implicit });
+    }
+  };
+  for (const e of workspace.edges) add(e.source, e.target, e.sourceFile);
+  for (const d of workspace.dataDirs) {
+    const owner = owningProject(d.dir, projects, d.unikernel);
+    if (owner) add(d.unikernel, owner, d.sourceFile);
+  }
+  return deps;
+};
+
+const memo = new Map<string, Promise<Analysis>>();
+
+/** The analysis for these files and options; memoized by file contents, so createDependencies reuses createNodes'. */
+async function analyze(workspaceRoot: string, matched: readonly string[], options: NormalizedPluginOptions): Promise<Analysis> {
+  // Sorted, so that which of two same-named unikernels is reported does not depend on discovery order.
+  const files = matched.filter((f) => !isSkippedConfigFile(f)).sort();
+  const hashes = await hashFiles(workspaceRoot, files);
+  const key = JSON.stringify([workspaceRoot, options, files, hashes]);
+  let found = memo.get(key);
+  if (!found) {
+    found = analyzeFiles(workspaceRoot, files, hashes, options);
+    memo.clear();
+    memo.set(key, found);
+  }
+  return found;
+}
+
+async function analyzeFiles(workspaceRoot: string, files: string[], hashes: string[], options: NormalizedPluginOptions): Promise<Analysis> {
+  const parsed = await readAll(workspaceRoot, files, hashes);
+  const analysis: Analysis = { workspace: undefined as never, problems: [], unikernels: [], duplicates: [] };
+  const owners = new Map<string, string>();
+  const duneFiles: Array<{ file: string; info: DuneFileInfo }> = [];
+  files.forEach((file, i) => {
+    const entry = parsed[i]!;
+    if (entry.kind === 'dune') {
+      if (entry.info) duneFiles.push({ file, info: entry.info });
+      else analysis.problems.push({ file, message: `not read as a dune file: ${entry.error}`, fatal: false });
+      return;
+    }
+    const info = entry.info;
+    const problems = [...info.problems];
+    if (info.name !== undefined && !PROJECT_NAME.test(info.name)) {
+      problems.push({
+        line: info.nameLine,
+        message: `the unikernel name ${JSON.stringify(info.name)} cannot be an Nx project name; use letters, digits and _ . - (starting with a letter, digit or _)`,
+      });
+    }
+    const use = info.isMirage && info.name !== undefined && problems.every(tolerable);
+    for (const p of problems) analysis.problems.push({ file, line: p.line, message: p.message, fatal: !use });
+    if (!use) return;
+    const projectRoot = dirname(file);
+    if (!isInside(projectRoot, options.duneRoot)) {
+      analysis.problems.push({ file, message: `it lies outside the dune root "${options.duneRoot}" (plugin option duneRoot)`, fatal: true });
+      return;
+    }
+    const name = info.name!;
+    const claimed = owners.get(name);
+    if (claimed) {
+      analysis.duplicates.push([
+        file,
+        new Error(
+          `Two unikernels are named "${name}": ${claimed} and ${file}. Unikernel names become Nx project names and must be unique; ` +
+            `rename one of them in its \`register "${name}" [...]\` call.`,
+        ),
+      ]);
+      return;
+    }
+    owners.set(name, file);
+    analysis.unikernels.push({ file, projectRoot, info: { ...info, name } });
+  });
+  analysis.workspace = analyzeWorkspace(
+    analysis.unikernels.map((u) => ({ root: u.projectRoot, name: u.info.name, info: u.info })),
+    duneFiles.filter((d) => isInside(posix.dirname(d.file), options.duneRoot)),
+  );
+  for (const p of analysis.workspace.problems) analysis.problems.push({ ...p, fatal: false });
+  // A library project and a unikernel with one name would be two Nx projects with one name.
+  for (const lib of analysis.workspace.libraries) {
+    const unikernel = owners.get(lib.name);
+    if (unikernel) {
+      analysis.duplicates.push([lib.duneFile, new Error(`The library "${lib.name}" (${lib.duneFile}) has the name of the unikernel in ${unikernel}; Nx project names must be unique: rename one.`)]);
+    }
+  }
+  return analysis;
+}
 
 function isInside(dir: string, root: string): boolean {
   return root === '.' || dir === root || dir.startsWith(`${root}/`);
@@ -100,24 +201,39 @@ function tolerable(problem: ConfigProblem): boolean {
   return problem.message.startsWith('the version guard');
 }
 
-async function readConfigs(workspaceRoot: string, files: string[]): Promise<MirageConfigInfo[]> {
+type Parsed = { kind: 'config'; info: MirageConfigInfo } | { kind: 'dune'; info: DuneFileInfo; error?: undefined } | { kind: 'dune'; error: string; info?: undefined };
+
+async function readAll(workspaceRoot: string, files: string[], hashes: string[]): Promise<Parsed[]> {
   const version = packageInfo().version;
-  const cache = new PluginCache<MirageConfigInfo>(pluginCachePath(workspaceRoot, 'nx-mirage-config-ml.hash'));
+  const cache = new PluginCache<Parsed>(pluginCachePath(workspaceRoot, 'nx-mirage-files.hash'));
   try {
-    const hashes = await hashFiles(workspaceRoot, files);
     return await Promise.all(
-      files.map(async (file, i) => {
-        const key = `${version}:${hashes[i]}`;
+      files.map(async (file, i): Promise<Parsed> => {
+        const isDune = posix.basename(file) === 'dune';
+        const key = `${version}:${isDune ? 'dune' : 'config'}:${hashes[i]}`;
         const hit = cache.get(key);
         if (hit) return hit;
         const read = await readTextFile(join(workspaceRoot, file));
         parseStats.parsed++;
-        const info: MirageConfigInfo = read.ok
-          ? readConfigMl(read.text)
-          : { isMirage: false, packages: [], localLibs: [], dataDirs: [], problems: [{ message: `it cannot be read (${read.reason})` }] };
-        // Unreadable files are not cached: the next run tries again once permissions are fixed.
-        if (read.ok) cache.set(key, info);
-        return info;
+        let result: Parsed;
+        if (!read.ok) {
+          // Unreadable files are not cached: the next run tries again once permissions are fixed.
+          return isDune
+            ? { kind: 'dune', error: `it cannot be read (${read.reason})` }
+            : { kind: 'config', info: { isMirage: false, packages: [], localLibs: [], dataDirs: [], problems: [{ message: `it cannot be read (${read.reason})` }] } };
+        }
+        if (isDune) {
+          try {
+            result = { kind: 'dune', info: readDuneFile(read.text) };
+          } catch (e) {
+            if (!(e instanceof DuneSyntaxError)) throw e;
+            result = { kind: 'dune', error: e.message };
+          }
+        } else {
+          result = { kind: 'config', info: readConfigMl(read.text) };
+        }
+        cache.set(key, result);
+        return result;
       }),
     );
   } finally {

@@ -4,6 +4,7 @@
  * the plugin options.
  */
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { posix } from 'node:path';
 import {
   CONFIGURE_OUTPUTS,
   VERSION_PROBES,
@@ -14,6 +15,7 @@ import {
   allTargets,
   artifactFileName,
   targetInfo,
+  type LibraryProject,
   type MirageConfigInfo,
   type MirageTarget,
 } from '../domain';
@@ -233,6 +235,64 @@ export function buildUnikernelProject(
         localLibs: info.localLibs,
         dataDirs: info.dataDirs.map((d) => d.path),
       },
+    },
+  };
+}
+
+/** An OCaml library directory as an Nx project: build, test (when it has tests) and format (with ocamlformat). */
+export function buildLibraryProject(
+  lib: LibraryProject,
+  options: NormalizedPluginOptions,
+  productionInput: string,
+  hasOcamlformat: boolean,
+): ProjectConfiguration {
+  const duneRoot = options.duneRoot;
+  const dir = duneRoot === '.' ? lib.root : posix.relative(duneRoot, lib.root);
+  const common = { duneRoot, dir };
+  const sources = ['{projectRoot}/**/*', `{workspaceRoot}/${inDir(duneRoot, 'dune-project')}`, `{workspaceRoot}/${inDir(duneRoot, 'dune-workspace')}`];
+  const tools = [{ runtime: probeAsShellCommand(VERSION_PROBES.dune) }, { runtime: probeAsShellCommand(VERSION_PROBES.ocaml) }];
+  const targets: Record<string, TargetConfiguration> = {
+    [options.buildTargetName]: {
+      executor: 'nx-mirage:dune',
+      options: { ...common, action: 'build' },
+      dependsOn: [`^${options.buildTargetName}`],
+      cache: true,
+      inputs: [...sources, `^${productionInput}`, ...tools, NO_NPM_PACKAGES],
+      metadata: {
+        technologies: ['ocaml', 'dune'],
+        description: `Build the OCaml librar${lib.libraries.length > 1 ? 'ies' : 'y'} ${lib.libraries.map((l) => l.publicName ?? l.name).join(', ')} with dune (host context)`,
+        help: { command: 'dune build --help=plain', example: { options: {} } },
+      },
+    },
+  };
+  if (lib.hasTests) {
+    targets['test'] = {
+      executor: 'nx-mirage:dune',
+      options: { ...common, action: 'test' },
+      dependsOn: [`^${options.buildTargetName}`],
+      cache: true,
+      inputs: [...sources, `^${productionInput}`, ...tools, NO_NPM_PACKAGES],
+      metadata: { technologies: ['ocaml', 'dune'], description: 'Run the dune tests of this directory (runtest)' },
+    };
+  }
+  if (hasOcamlformat) {
+    targets['format'] = {
+      executor: 'nx-mirage:dune',
+      options: { ...common, action: 'format' },
+      cache: false,
+      metadata: { technologies: ['ocaml', 'dune'], description: 'Format the OCaml sources with ocamlformat (dune @fmt, promoted)' },
+    };
+  }
+  return {
+    name: lib.name,
+    root: lib.root,
+    projectType: 'library',
+    tags: ['ocaml', 'dune'],
+    targets,
+    metadata: {
+      technologies: ['ocaml', 'dune'],
+      description: `OCaml library ${lib.libraries.map((l) => l.publicName ?? l.name).join(', ')}`,
+      ocaml: { libraries: lib.libraries.map((l) => ({ name: l.name, ...(l.publicName ? { publicName: l.publicName } : {}) })) },
     },
   };
 }

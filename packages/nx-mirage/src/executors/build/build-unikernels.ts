@@ -5,7 +5,6 @@
  */
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   abiProblem,
@@ -14,9 +13,7 @@ import {
   buildManifest,
   builtArtifactPath,
   configuredTarget,
-  declaredContexts,
   inDir,
-  renderDuneWorkspace,
   isElf,
   manifestFileName,
   missingToolMessage,
@@ -31,7 +28,7 @@ import { withDuneRootLock } from '../../adapters/lock';
 import { probe, runCommand } from '../../adapters/process';
 import { checkFindlibToolchain, onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../plugins/workspace';
-import { prepareDuneRoot } from '../dune-root';
+import { prepareDuneRoot, reducedWorkspace } from '../dune-root';
 import { ExecutorError, type LocatedUnikernel } from '../shared';
 
 export interface BuildRequest {
@@ -90,32 +87,12 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
   if (ready.length === 0) return;
 
   const env = await duneEnv(context, root);
-  const workspaceFile = await reducedWorkspace(root, ready, toolchainChecks);
+  const workspaceFile = await reducedWorkspace(root, ready.map((r) => r.unikernel.target), toolchainChecks);
   try {
     await runDune(root, ready, env, workspaceFile, context, outcomes, fail);
   } finally {
     if (workspaceFile) await rm(workspaceFile, { force: true });
   }
-}
-
-/**
- * dune 2.9 sets up every context of the workspace, so one undefined cross toolchain would fail even unix
- * builds. When a declared cross context's toolchain is undefined, this run uses a workspace file with only
- * the contexts its unikernels need (those passed preflight, so their toolchains are defined).
- */
-async function reducedWorkspace(root: string, ready: BuildRequest[], checks: Map<FindlibToolchain, Promise<ToolchainCheck>>): Promise<string | undefined> {
-  const declared = declaredContexts((await readTextIfExists(join(root, 'dune-workspace'))) ?? '');
-  let undefinedToolchain = false;
-  for (const ctx of declared) {
-    if (ctx !== 'solo5' && ctx !== 'unikraft') continue;
-    let check = checks.get(ctx);
-    if (!check) checks.set(ctx, (check = checkFindlibToolchain(ctx, root)));
-    if (!(await check).defined) undefinedToolchain = true;
-  }
-  if (!undefinedToolchain) return undefined;
-  const file = join(tmpdir(), `nx-mirage-workspace-${process.pid}-${Date.now()}`);
-  await writeFileAtomically(file, renderDuneWorkspace(ready.map((r) => r.unikernel.target)));
-  return file;
 }
 
 async function runDune(

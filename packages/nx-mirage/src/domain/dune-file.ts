@@ -1,0 +1,160 @@
+/**
+ * Reads dune files (dune's s-expression syntax: `;` line comments, `#| |#` block comments, `#;` datum
+ * comments, quoted strings) and extracts what the project graph needs: libraries with their private and
+ * public names and the libraries they use, executables and tests with theirs, and whether the directory has
+ * tests to run.
+ */
+
+export type Sexp = string | Sexp[];
+
+export class DuneSyntaxError extends Error {
+  override name = 'DuneSyntaxError';
+}
+
+export function parseSexps(text: string): Sexp[] {
+  let pos = 0;
+  const n = text.length;
+
+  const skipSpaceAndComments = (): void => {
+    for (;;) {
+      while (pos < n && /\s/.test(text[pos]!)) pos++;
+      if (text[pos] === ';') {
+        while (pos < n && text[pos] !== '\n') pos++;
+      } else if (text.startsWith('#|', pos)) {
+        let depth = 0;
+        do {
+          if (text.startsWith('#|', pos)) {
+            depth++;
+            pos += 2;
+          } else if (text.startsWith('|#', pos)) {
+            depth--;
+            pos += 2;
+          } else if (pos >= n) {
+            throw new DuneSyntaxError('unterminated block comment');
+          } else {
+            pos++;
+          }
+        } while (depth > 0);
+      } else if (text.startsWith('#;', pos)) {
+        pos += 2;
+        skipSpaceAndComments();
+        read();
+      } else {
+        return;
+      }
+    }
+  };
+
+  const read = (): Sexp => {
+    skipSpaceAndComments();
+    const c = text[pos];
+    if (c === undefined) throw new DuneSyntaxError('unexpected end of file');
+    if (c === '(') {
+      pos++;
+      const list: Sexp[] = [];
+      for (;;) {
+        skipSpaceAndComments();
+        if (pos >= n) throw new DuneSyntaxError('unclosed parenthesis');
+        if (text[pos] === ')') {
+          pos++;
+          return list;
+        }
+        list.push(read());
+      }
+    }
+    if (c === ')') throw new DuneSyntaxError('unexpected ")"');
+    if (c === '"') {
+      pos++;
+      let out = '';
+      while (pos < n && text[pos] !== '"') {
+        if (text[pos] === '\\' && pos + 1 < n) {
+          out += text[pos + 1] === 'n' ? '\n' : text[pos + 1];
+          pos += 2;
+        } else {
+          out += text[pos++];
+        }
+      }
+      if (pos >= n) throw new DuneSyntaxError('unterminated string');
+      pos++;
+      return out;
+    }
+    const start = pos;
+    while (pos < n && !/[\s()";]/.test(text[pos]!)) pos++;
+    return text.slice(start, pos);
+  };
+
+  const out: Sexp[] = [];
+  for (;;) {
+    skipSpaceAndComments();
+    if (pos >= n) return out;
+    out.push(read());
+  }
+}
+
+export interface DuneLibrary {
+  name: string;
+  publicName?: string;
+  libraries: string[];
+  inlineTests: boolean;
+}
+
+export interface DuneFileInfo {
+  libraries: DuneLibrary[];
+  /** Libraries used by executables and tests in the directory. */
+  usedByExecutables: string[];
+  /** The directory has test stanzas, inline tests or rules attached to runtest. */
+  hasTests: boolean;
+  /** `(include ...)`: mirage's generated unikernel dune file includes dune.build. */
+  includes: string[];
+}
+
+function field(stanza: Sexp[], key: string): Sexp[] | undefined {
+  return stanza.find((f): f is Sexp[] => Array.isArray(f) && f[0] === key);
+}
+
+function atoms(values: Sexp[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    if (typeof v === 'string') {
+      if (v !== ':standard' && !v.startsWith('%{')) out.push(v);
+    } else if (v[0] === 're_export') {
+      out.push(...atoms(v.slice(1)));
+    } else if (v[0] === 'select') {
+      // (select file from (lib -> file) ...): every library named on the left may be used.
+      for (const choice of v.slice(2)) if (Array.isArray(choice)) out.push(...atoms(choice.slice(0, choice.indexOf('->'))));
+    }
+  }
+  return out;
+}
+
+/** What a dune file declares; throws DuneSyntaxError for text dune could not read either. */
+export function readDuneFile(text: string): DuneFileInfo {
+  const info: DuneFileInfo = { libraries: [], usedByExecutables: [], hasTests: false, includes: [] };
+  for (const stanza of parseSexps(text)) {
+    if (!Array.isArray(stanza) || typeof stanza[0] !== 'string') continue;
+    const kind = stanza[0];
+    const libs = atoms(field(stanza, 'libraries')?.slice(1) ?? []);
+    if (kind === 'library') {
+      const name = field(stanza, 'name')?.[1];
+      if (typeof name !== 'string') continue;
+      const publicName = field(stanza, 'public_name')?.[1];
+      const inlineTests = field(stanza, 'inline_tests') !== undefined;
+      info.libraries.push({ name, ...(typeof publicName === 'string' ? { publicName } : {}), libraries: libs, inlineTests });
+      if (inlineTests) info.hasTests = true;
+    } else if (kind === 'executable' || kind === 'executables' || kind === 'test' || kind === 'tests') {
+      info.usedByExecutables.push(...libs);
+      if (kind === 'test' || kind === 'tests') info.hasTests = true;
+    } else if (kind === 'rule' || kind === 'alias') {
+      const alias = field(stanza, 'alias')?.[1] ?? (kind === 'alias' ? field(stanza, 'name')?.[1] : undefined);
+      if (alias === 'runtest') info.hasTests = true;
+    } else if (kind === 'include') {
+      if (typeof stanza[1] === 'string') info.includes.push(stanza[1]);
+    }
+  }
+  return info;
+}
+
+/** The library names a `libraries` entry can refer to: `lwt.unix` belongs to the `lwt` package. */
+export function packageOfLibrary(library: string): string {
+  return library.split('.')[0]!;
+}
