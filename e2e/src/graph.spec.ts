@@ -7,12 +7,21 @@ import { E2EWorkspace } from './workspace';
 
 let ws: E2EWorkspace;
 
+/** The lockfile and, as the lock target or nx sync writes it, its JSON view of package versions. */
+function writeLock(duration: string, cstruct: string) {
+  ws.write('mirage.opam.locked', lockfile(duration, cstruct));
+  ws.writeJson('mirage.opam.locked.json', { cstruct, duration, ocaml: '4.14.2' });
+}
+
+const lockfile = (duration: string, cstruct: string) =>
+  `opam-version: "2.0"\nsynopsis: "opam-monorepo generated lockfile"\ndepends: [\n  "cstruct" {= "${cstruct}" & ?vendor}\n  "duration" {= "${duration}" & ?vendor}\n  "ocaml" {= "4.14.2"}\n]\n`;
+
 const unikernel = (dir: string, name: string, body: string) =>
   ws.write(`${dir}/config.ml`, `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\n${body}\nlet () = register "${name}" [ main ]\n`);
 
 async function affected(): Promise<string[]> {
   const r = await ws.nx(['show', 'projects', '--affected', '--base=HEAD', '--with-target=build']);
-  if (r.exitCode !== 0) throw new Error(r.all);
+  if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.all}`);
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 
@@ -24,7 +33,9 @@ beforeAll(async () => {
   ws.write('libs/net/net.ml', 'let y = Base_lib.x\n');
   unikernel('unikernels/a', 'a', 'let main = main ~local_libs:[ "net" ] "Unikernel" job');
   unikernel('unikernels/b', 'b', 'let main = main ~local_libs:[ "base_lib" ] "Unikernel" job');
-  unikernel('unikernels/c', 'c', 'let main = main "Unikernel" job');
+  unikernel('unikernels/c', 'c', 'let main = main "Unikernel" job ~packages:[ package "duration" ]');
+  unikernel('unikernels/d', 'd', 'let main = main "Unikernel" job ~packages:[ package "cstruct" ]');
+  writeLock('0.2.1', '6.2.0');
   unikernel('unikernels/site', 'site', 'let data = generic_kv_ro "../../apps/web/dist"\nlet main = main "Unikernel.Main" (kv_ro @-> job) $ data');
   ws.writeJson('apps/web/package.json', { name: 'web', version: '1.0.0', scripts: { build: 'node build.js' } });
   ws.write('apps/web/build.js', '// web\n');
@@ -43,8 +54,19 @@ describe('project graph', () => {
     expect(graph.dependencies['b']).toContainEqual({ source: 'b', target: 'base_lib', type: 'static' });
     expect(graph.dependencies['net']).toContainEqual({ source: 'net', target: 'base_lib', type: 'static' });
     expect(graph.dependencies['site']).toContainEqual({ source: 'site', target: 'web', type: 'static' });
-    expect(graph.dependencies['c']?.filter((d) => !d.target.startsWith('npm:'))).toEqual([]);
     ws.remove('graph.json');
+  });
+
+  it('opam packages are external nodes with their locked versions, and edges from the projects that use them', async () => {
+    // nx graph --file leaves external nodes out; the project graph API has them.
+    const script = "require('nx/src/project-graph/project-graph').createProjectGraphAsync().then((g) => console.log(JSON.stringify({ c: g.dependencies.c, d: g.dependencies.d, duration: g.externalNodes['opam:duration'], runtime: g.externalNodes['opam:mirage-runtime'] })))";
+    const { execa } = await import('execa');
+    const r = await execa(process.execPath, ['-e', script], { cwd: ws.root, env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } });
+    const g = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(g.c).toEqual([{ source: 'c', target: 'opam:duration', type: 'static' }]);
+    expect(g.d).toEqual([{ source: 'd', target: 'opam:cstruct', type: 'static' }]);
+    expect(g.duration).toMatchObject({ type: 'opam', name: 'opam:duration', data: { packageName: 'duration', version: '0.2.1' } });
+    expect(g.runtime).toMatchObject({ data: { version: 'unlocked' } });
   });
 
   it('a library change makes exactly its dependents affected', async () => {
@@ -54,6 +76,14 @@ describe('project graph', () => {
     ws.write('libs/base/base_lib.ml', 'let x = 2\n');
     expect(await affected()).toEqual(['a', 'b', 'base_lib', 'net']);
     ws.write('libs/base/base_lib.ml', 'let x = 1\n');
+  });
+
+  it('a lockfile bump makes exactly the projects that use the bumped package affected', async () => {
+    writeLock('0.2.2', '6.2.0');
+    expect(await affected()).toEqual(['c']);
+    writeLock('0.2.1', '6.3.0');
+    expect(await affected()).toEqual(['d']);
+    writeLock('0.2.1', '6.2.0');
   });
 
   it('a web app change makes exactly the unikernel that serves it affected', async () => {

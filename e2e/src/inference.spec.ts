@@ -78,7 +78,7 @@ describe('inference in a real Nx 24 workspace', () => {
     expect(inputs.files).toContain('unikernels/hello/unikernel.ml');
     expect(inputs.files.filter((f) => f.startsWith('apps/') || f.includes('package-lock'))).toEqual([]);
     expect(inputs.files.filter((f) => f.includes('_build') || f.includes('duniverse'))).toEqual([]);
-    expect(inputs.external).toBeUndefined();
+    expect(inputs.external).toEqual(['opam:duration', 'opam:lwt', 'opam:mirage-runtime', 'opam:mirage-solo5']);
     expect(inputs.runtime).toEqual(expect.arrayContaining(['mirage --version', 'dune --version', 'ocamlfind -toolchain solo5 ocamlopt -version']));
     // The control: a target that declares no external dependencies hashes all of them, lockfile included.
     const web = await ws.nxJson<{ external?: string[] }>(['show', 'target', 'inputs', 'web:build', '--json']);
@@ -87,6 +87,7 @@ describe('inference in a real Nx 24 workspace', () => {
     expect(configure.files).toContain('unikernels/hello/config.ml');
     expect(configure.files).not.toContain('unikernels/hello/unikernel.ml');
     expect(configure.external).toBeUndefined();
+    expect(inputs.external?.filter((e) => e.startsWith('npm:') || e === 'AllExternalDependencies')).toEqual([]);
   });
 
   it('a wrong plugin option fails the graph with one message naming the option and the allowed values', async () => {

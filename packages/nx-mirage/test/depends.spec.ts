@@ -94,6 +94,8 @@ describe('depends with one lockfile for the workspace (mirage-skeleton)', () => 
     const lock = m.ws.read('mirage.opam.locked');
     expect(lock).toContain('"greeting" {= "1.0.0" & ?vendor}');
     expect(lock).toContain('"farewell" {= "1.0.0" & ?vendor}');
+    // The JSON view of package versions that inputs select from (nx affected compares its fields).
+    expect(JSON.parse(m.ws.read('mirage.opam.locked.json'))).toMatchObject({ farewell: '1.0.0', greeting: '1.0.0' });
 
     expect(await run(pullExecutor, 'a', 'pull')).toEqual({ success: true });
     expect(await run(pullExecutor, 'b', 'pull')).toEqual({ success: true });

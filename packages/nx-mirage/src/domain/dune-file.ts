@@ -158,3 +158,34 @@ export function readDuneFile(text: string): DuneFileInfo {
 export function packageOfLibrary(library: string): string {
   return library.split('.')[0]!;
 }
+
+/** Libraries that come with the OCaml compiler or findlib, not from an opam package of their own. */
+const COMPILER_LIBRARIES = new Set(['unix', 'threads', 'str', 'bigarray', 'dynlink', 'compiler-libs', 'stdlib', 'ocamlfind', 'findlib', 'runtime_events']);
+
+/** The opam package a library reference belongs to, or undefined for the compiler's own libraries. */
+export function opamPackageOf(library: string): string | undefined {
+  const pkg = packageOfLibrary(library);
+  return COMPILER_LIBRARIES.has(pkg) ? undefined : pkg;
+}
+
+/** Package versions pinned by an opam-monorepo lockfile (`depends: [ "name" {= "version" ...} ... ]`). */
+export function readOpamLockfile(text: string): Record<string, string> {
+  const depends = /^depends:\s*\[([^]*?)^\]/m.exec(text)?.[1] ?? '';
+  const out: Record<string, string> = {};
+  for (const m of depends.matchAll(/"([^"]+)"\s*\{\s*=\s*"([^"]+)"/g)) out[m[1]!] = m[2]!;
+  return out;
+}
+
+/**
+ * The JSON view of a lockfile that nx-mirage keeps beside it (`LOCKFILE.json`): package → version, one
+ * top-level field each, so that Nx inputs can select the packages a project uses and `nx affected` compares
+ * exactly those fields between revisions.
+ */
+export function lockVersionsJson(versions: Record<string, string>): string {
+  const sorted = Object.fromEntries(Object.keys(versions).sort().map((k) => [k, versions[k]]));
+  return JSON.stringify(sorted, null, 2) + '\n';
+}
+
+export function lockVersionsJsonPath(lockfile: string): string {
+  return `${lockfile}.json`;
+}

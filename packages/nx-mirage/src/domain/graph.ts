@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import type { MirageConfigInfo } from './config-ml/reader';
-import type { DuneFileInfo, DuneLibrary } from './dune-file';
+import { opamPackageOf, type DuneFileInfo, type DuneLibrary } from './dune-file';
 
 export interface UnikernelInput {
   /** Project root (directory of config.ml), workspace-relative. */
@@ -45,6 +45,10 @@ export interface WorkspaceAnalysis {
   dataDirs: Array<{ unikernel: string; dir: string; sourceFile: string }>;
   /** Libraries used by each project that no project of the workspace defines (opam packages). */
   externalLibraries: Record<string, string[]>;
+  /** opam packages each project uses, with the file that names each. */
+  externalPackages: Array<{ source: string; pkg: string; sourceFile: string }>;
+  /** Locked versions by package, from every lockfile (several when lockfiles disagree). */
+  lockedVersions: Record<string, string[]>;
   problems: Array<{ file: string; message: string }>;
 }
 
@@ -58,8 +62,36 @@ function isInside(path: string, root: string): boolean {
   return root === '.' || path === root || path.startsWith(`${root}/`);
 }
 
-export function analyzeWorkspace(unikernels: readonly UnikernelInput[], duneFiles: readonly DuneFileInput[]): WorkspaceAnalysis {
-  const analysis: WorkspaceAnalysis = { libraries: [], libraryOwners: {}, edges: [], dataDirs: [], externalLibraries: {}, problems: [] };
+export interface LockfileInput {
+  file: string;
+  versions: Record<string, string>;
+}
+
+export function analyzeWorkspace(
+  unikernels: readonly UnikernelInput[],
+  duneFiles: readonly DuneFileInput[],
+  lockfiles: readonly LockfileInput[] = [],
+): WorkspaceAnalysis {
+  const analysis: WorkspaceAnalysis = {
+    libraries: [],
+    libraryOwners: {},
+    edges: [],
+    dataDirs: [],
+    externalLibraries: {},
+    externalPackages: [],
+    lockedVersions: {},
+    problems: [],
+  };
+  for (const lock of lockfiles) {
+    for (const [pkg, version] of Object.entries(lock.versions)) {
+      const versions = (analysis.lockedVersions[pkg] ??= []);
+      if (!versions.includes(version)) versions.push(version);
+    }
+  }
+  for (const versions of Object.values(analysis.lockedVersions)) versions.sort();
+  const usesPackage = (source: string, pkg: string | undefined, sourceFile: string) => {
+    if (pkg && !analysis.externalPackages.some((e) => e.source === source && e.pkg === pkg)) analysis.externalPackages.push({ source, pkg, sourceFile });
+  };
   const unikernelRoots = new Set(unikernels.map((u) => u.root));
   const files = duneFiles.filter((d) => !skipped(d.file)).sort((a, b) => (a.file < b.file ? -1 : 1));
 
@@ -96,6 +128,7 @@ export function analyzeWorkspace(unikernels: readonly UnikernelInput[], duneFile
       if (target === undefined) {
         const ext = (analysis.externalLibraries[source] ??= []);
         if (!ext.includes(ref)) ext.push(ref);
+        usesPackage(source, opamPackageOf(ref), sourceFile);
       } else if (target !== source && !analysis.edges.some((e) => e.source === source && e.target === target && e.sourceFile === sourceFile)) {
         analysis.edges.push({ source, target, sourceFile });
       }
@@ -119,6 +152,7 @@ export function analyzeWorkspace(unikernels: readonly UnikernelInput[], duneFile
     for (const p of u.info.packages) {
       const ext = (analysis.externalLibraries[u.name] ??= []);
       if (!ext.includes(p.name)) ext.push(p.name);
+      usesPackage(u.name, p.name, config);
     }
     for (const data of u.info.dataDirs) {
       const dir = posix.isAbsolute(data.path) ? undefined : posix.normalize(posix.join(u.root, data.path));

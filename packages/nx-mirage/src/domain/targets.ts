@@ -172,3 +172,14 @@ export function contextsFor(targets: Iterable<MirageTarget>): DuneContext[] {
   for (const t of targets) needed.add(TABLE[t].context);
   return (['default', 'solo5', 'unikraft'] as const).filter((c) => needed.has(c));
 }
+
+/**
+ * The packages mirage's generated code links for a target beyond those config.ml names (monorepo scope, so
+ * in the lockfile): lwt and mirage-runtime always, and the target's platform library.
+ */
+export function runtimePackages(target: MirageTarget): string[] {
+  const info = TABLE[target];
+  const platform =
+    info.family === 'unix' ? 'mirage-unix' : info.family === 'xen' ? 'mirage-xen' : info.family === 'unikraft' ? 'mirage-unikraft' : 'mirage-solo5';
+  return ['lwt', 'mirage-runtime', platform];
+}

@@ -40,7 +40,7 @@ afterEach(() => {
 describe('createNodes', () => {
   it('is also exported as createNodesV2 for Nx 21 and 22', () => {
     expect(createNodesV2).toBe(createNodes);
-    expect(createNodes[0]).toBe('**/{config.ml,dune}');
+    expect(createNodes[0]).toBe('**/{config.ml,dune,*.opam.locked}');
   });
 
   it('infers one project per unikernel, named after it, with every target', async () => {
@@ -70,9 +70,13 @@ describe('createNodes', () => {
         { runtime: 'mirage --version' },
         { runtime: 'dune --version' },
         { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
-        { externalDependencies: [] },
+        { externalDependencies: ['opam:duration', 'opam:lwt', 'opam:mirage-runtime', 'opam:mirage-solo5'] },
       ]),
     );
+    expect(projects(await infer())['uk']!.targets!['pull']!.inputs).toEqual([
+      { json: '{workspaceRoot}/mirage.opam.locked.json', fields: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'] },
+      { externalDependencies: [] },
+    ]);
     expect(build.configurations?.['spt']).toEqual({ name: 'hello', target: 'spt', duneRoot: '.', artifact: 'hello.spt', configureFlags: [] });
     expect(build.configurations?.['unix']).toEqual({ name: 'hello', target: 'unix', duneRoot: '.', artifact: 'hello', configureFlags: [] });
     expect(build.configurations?.['genode']).toBeUndefined();

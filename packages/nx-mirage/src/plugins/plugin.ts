@@ -14,6 +14,7 @@ import {
   type CreateDependencies,
   type CreateNodes,
   type CreateNodesResult,
+  type ProjectGraphExternalNode,
   type RawProjectGraphDependency,
 } from '@nx/devkit';
 import {
@@ -22,6 +23,8 @@ import {
   owningProject,
   readConfigMl,
   readDuneFile,
+  readOpamLockfile,
+  runtimePackages,
   type ConfigProblem,
   type DuneFileInfo,
   type MirageConfigInfo,
@@ -30,10 +33,10 @@ import {
 import { readTextFile } from '../adapters/files';
 import { packageInfo } from '../utils/package-info';
 import { PluginCache, hashFiles, pluginCachePath } from './nx-internals';
-import { normalizePluginOptions, type MiragePluginOptions, type NormalizedPluginOptions } from './options';
+import { normalizePluginOptions, unikernelSettings, type MiragePluginOptions, type NormalizedPluginOptions } from './options';
 import { buildLibraryProject, buildUnikernelProject } from './project';
 
-export const CONFIG_GLOB = '**/{config.ml,dune}';
+export const CONFIG_GLOB = '**/{config.ml,dune,*.opam.locked}';
 
 /** Directories whose files are build products or vendored sources, never projects of the workspace. */
 const SKIPPED_DIRS = new Set(['_build', 'duniverse', 'dist', 'node_modules', '_opam']);
@@ -63,13 +66,22 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
     }
     const production = context.nxJsonConfiguration?.namedInputs?.['production'] ? 'production' : 'default';
     const names = analysis.unikernels.map((u) => u.info.name);
+    const named = (project: string) => analysis.workspace.externalPackages.filter((e) => e.source === project).map((e) => e.pkg);
+    // A unikernel also links mirage's runtime packages for its target, which config.ml does not name.
+    const unikernelPackages = (name: string) => [...new Set([...named(name), ...runtimePackages(unikernelSettings(options, name).target)])].sort();
     const results: Array<readonly [string, CreateNodesResult]> = analysis.unikernels.map(({ file, projectRoot, info }) => [
       file,
-      { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, names) } },
+      { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, names, unikernelPackages(info.name)) } },
     ]);
+    const packagesOf = named;
     const ocamlformat = existsSync(join(context.workspaceRoot, options.duneRoot, '.ocamlformat'));
     for (const lib of analysis.workspace.libraries) {
-      results.push([lib.duneFile, { projects: { [lib.root]: buildLibraryProject(lib, options, production, ocamlformat) } }]);
+      results.push([lib.duneFile, { projects: { [lib.root]: buildLibraryProject(lib, options, production, ocamlformat, packagesOf(lib.name)) } }]);
+    }
+    const externalNodes = opamNodes(analysis.workspace, [...new Set(names.flatMap(unikernelPackages))]);
+    if (results.length > 0 && Object.keys(externalNodes).length > 0) {
+      const [file, first] = results[0]!;
+      results[0] = [file, { ...first, externalNodes }];
     }
     if (analysis.duplicates.length > 0) throw new AggregateCreateNodesError(analysis.duplicates, results);
     return results;
@@ -90,7 +102,7 @@ export const createDependencies: CreateDependencies<MiragePluginOptions> = async
   const files = [
     ...Object.values(context.fileMap.projectFileMap).flatMap((fs) => fs.map((f) => f.file)),
     ...context.fileMap.nonProjectFiles.map((f) => f.file),
-  ].filter((f) => /(^|\/)(config\.ml|dune)$/.test(f));
+  ].filter((f) => /(^|\/)(config\.ml|dune|[^/]+\.opam\.locked)$/.test(f));
   const { workspace } = await analyze(context.workspaceRoot, files, options);
   const projects = Object.entries(context.projects).map(([name, p]) => ({ name: p.name ?? name, root: p.root }));
   const known = new Set(projects.map((p) => p.name));
@@ -111,8 +123,33 @@ export const createDependencies: CreateDependencies<MiragePluginOptions> = async
     const owner = owningProject(d.dir, projects, d.unikernel);
     if (owner) add(d.unikernel, owner, d.sourceFile);
   }
+  for (const e of workspace.externalPackages) {
+    const target = `opam:${e.pkg}`;
+    if (!known.has(e.source) || !context.externalNodes?.[target]) continue;
+    const dependency: RawProjectGraphDependency = { source: e.source, target, sourceFile: e.sourceFile, type: DependencyType.static };
+    try {
+      validateDependency(dependency, context);
+      deps.push(dependency);
+    } catch {
+      deps.push({ source: e.source, target, type: DependencyType.implicit });
+    }
+  }
   return deps;
 };
+
+/**
+ * `opam:NAME` external nodes for every opam package a project uses, versioned by the lockfiles (several
+ * versions joined when lockfiles disagree; "unlocked" without one), so that targets can list exactly the
+ * packages they use as inputs and a version bump reaches exactly those targets.
+ */
+function opamNodes(workspace: WorkspaceAnalysis, more: readonly string[]): Record<string, ProjectGraphExternalNode> {
+  const nodes: Record<string, ProjectGraphExternalNode> = {};
+  for (const pkg of [...workspace.externalPackages.map((e) => e.pkg), ...more]) {
+    const version = workspace.lockedVersions[pkg]?.join(' | ') ?? 'unlocked';
+    nodes[`opam:${pkg}`] = { type: 'opam' as ProjectGraphExternalNode['type'], name: `opam:${pkg}`, data: { packageName: pkg, version, hash: version } };
+  }
+  return nodes;
+}
 
 const memo = new Map<string, Promise<Analysis>>();
 
@@ -136,8 +173,13 @@ async function analyzeFiles(workspaceRoot: string, files: string[], hashes: stri
   const analysis: Analysis = { workspace: undefined as never, problems: [], unikernels: [], duplicates: [] };
   const owners = new Map<string, string>();
   const duneFiles: Array<{ file: string; info: DuneFileInfo }> = [];
+  const lockfiles: Array<{ file: string; versions: Record<string, string> }> = [];
   files.forEach((file, i) => {
     const entry = parsed[i]!;
+    if (entry.kind === 'lock') {
+      lockfiles.push({ file, versions: entry.versions });
+      return;
+    }
     if (entry.kind === 'dune') {
       if (entry.info) duneFiles.push({ file, info: entry.info });
       else analysis.problems.push({ file, message: `not read as a dune file: ${entry.error}`, fatal: false });
@@ -177,6 +219,7 @@ async function analyzeFiles(workspaceRoot: string, files: string[], hashes: stri
   analysis.workspace = analyzeWorkspace(
     analysis.unikernels.map((u) => ({ root: u.projectRoot, name: u.info.name, info: u.info })),
     duneFiles.filter((d) => isInside(posix.dirname(d.file), options.duneRoot)),
+    lockfiles,
   );
   for (const p of analysis.workspace.problems) analysis.problems.push({ ...p, fatal: false });
   // A library project and a unikernel with one name would be two Nx projects with one name.
@@ -201,7 +244,7 @@ function tolerable(problem: ConfigProblem): boolean {
   return problem.message.startsWith('the version guard');
 }
 
-type Parsed = { kind: 'config'; info: MirageConfigInfo } | { kind: 'dune'; info: DuneFileInfo; error?: undefined } | { kind: 'dune'; error: string; info?: undefined };
+type Parsed = { kind: 'config'; info: MirageConfigInfo } | { kind: 'lock'; versions: Record<string, string> } | { kind: 'dune'; info: DuneFileInfo; error?: undefined } | { kind: 'dune'; error: string; info?: undefined };
 
 async function readAll(workspaceRoot: string, files: string[], hashes: string[]): Promise<Parsed[]> {
   const version = packageInfo().version;
@@ -210,7 +253,8 @@ async function readAll(workspaceRoot: string, files: string[], hashes: string[])
     return await Promise.all(
       files.map(async (file, i): Promise<Parsed> => {
         const isDune = posix.basename(file) === 'dune';
-        const key = `${version}:${isDune ? 'dune' : 'config'}:${hashes[i]}`;
+        const isLock = file.endsWith('.opam.locked');
+        const key = `${version}:${isLock ? 'lock' : isDune ? 'dune' : 'config'}:${hashes[i]}`;
         const hit = cache.get(key);
         if (hit) return hit;
         const read = await readTextFile(join(workspaceRoot, file));
@@ -218,11 +262,14 @@ async function readAll(workspaceRoot: string, files: string[], hashes: string[])
         let result: Parsed;
         if (!read.ok) {
           // Unreadable files are not cached: the next run tries again once permissions are fixed.
+          if (isLock) return { kind: 'lock', versions: {} };
           return isDune
             ? { kind: 'dune', error: `it cannot be read (${read.reason})` }
             : { kind: 'config', info: { isMirage: false, packages: [], localLibs: [], dataDirs: [], problems: [{ message: `it cannot be read (${read.reason})` }] } };
         }
-        if (isDune) {
+        if (isLock) {
+          result = { kind: 'lock', versions: readOpamLockfile(read.text) };
+        } else if (isDune) {
           try {
             result = { kind: 'dune', info: readDuneFile(read.text) };
           } catch (e) {

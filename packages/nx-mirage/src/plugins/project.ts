@@ -10,6 +10,7 @@ import {
   VERSION_PROBES,
   WORKSPACE_LOCK_FILE,
   inDir,
+  lockVersionsJsonPath,
   crossCompilerProbe,
   probeAsShellCommand,
   allTargets,
@@ -43,6 +44,20 @@ export function toolchainInputs(target: MirageTarget, tools: 'configure' | 'buil
 /** Declared so that npm lockfile changes never reach a unikernel's hash (an absent list means all packages). */
 const NO_NPM_PACKAGES = { externalDependencies: [] as string[] };
 
+/**
+ * The versions of the packages a project uses, from the JSON view of the lockfile: `nx affected` compares
+ * exactly these fields between revisions, so a lockfile bump reaches exactly the projects using the package.
+ */
+export function lockVersionsInput(options: NormalizedPluginOptions, packages: readonly string[]): Array<{ json: string; fields?: string[] }> {
+  if (!options.monorepo || options.lockScope !== 'workspace' || packages.length === 0) return [];
+  return [{ json: `{workspaceRoot}/${lockVersionsJsonPath(inDir(options.duneRoot, WORKSPACE_LOCK_FILE))}`, fields: [...new Set(packages)].sort() }];
+}
+
+/** The opam packages a project uses, as Nx external nodes (`opam:NAME`, versioned by the lockfile): only those. */
+export function opamInputs(packages: readonly string[]): { externalDependencies: string[] } {
+  return { externalDependencies: [...new Set(packages)].sort().map((p) => `opam:${p}`) };
+}
+
 export interface InferredUnikernel {
   projectRoot: string;
   info: MirageConfigInfo & { name: string };
@@ -55,6 +70,8 @@ export function buildUnikernelProject(
   productionInput = 'production',
   /** Every unikernel in the dune root: a shared lock reads all their opam files, so all must be configured. */
   allUnikernels: readonly string[] = [info.name],
+  /** The opam packages it uses (config.ml packages, libraries of dune files in its tree). */
+  packages: readonly string[] = [],
 ): ProjectConfiguration {
   const name = info.name;
   const { target, configureFlags } = unikernelSettings(options, name);
@@ -134,6 +151,10 @@ export function buildUnikernelProject(
           // One duniverse/ for the whole dune root: not cached per project (every project would store and
           // restore the same tree); the executor skips the pull when duniverse/ already matches the lockfile.
           cache: false,
+          // The versions of this unikernel's packages: a lockfile bump makes exactly the unikernels using the
+          // bumped package affected (through this task, which their build depends on). The build's own key
+          // has the whole lockfile instead, read after lock ran.
+          inputs: [...lockVersionsInput(options, packages), NO_NPM_PACKAGES],
           outputs: [`{workspaceRoot}/${inDir(duneRoot, 'duniverse')}`],
           metadata: metadata('Vendor the shared lockfile into the dune root duniverse/ (opam monorepo pull), once per lockfile'),
         }
@@ -186,7 +207,7 @@ export function buildUnikernelProject(
         ...(options.monorepo ? [{ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true }] : []),
         // What it depends on (a served web app, libraries): their changes reach this hash and nx affected.
         `^${productionInput}`,
-        NO_NPM_PACKAGES,
+        opamInputs(packages),
       ],
       outputs: [
         '{projectRoot}/dist/{options.artifact}',
@@ -245,6 +266,7 @@ export function buildLibraryProject(
   options: NormalizedPluginOptions,
   productionInput: string,
   hasOcamlformat: boolean,
+  packages: readonly string[] = [],
 ): ProjectConfiguration {
   const duneRoot = options.duneRoot;
   const dir = duneRoot === '.' ? lib.root : posix.relative(duneRoot, lib.root);
@@ -257,7 +279,7 @@ export function buildLibraryProject(
       options: { ...common, action: 'build' },
       dependsOn: [`^${options.buildTargetName}`],
       cache: true,
-      inputs: [...sources, `^${productionInput}`, ...tools, NO_NPM_PACKAGES],
+      inputs: [...sources, `^${productionInput}`, ...tools, opamInputs(packages), ...lockVersionsInput(options, packages)],
       metadata: {
         technologies: ['ocaml', 'dune'],
         description: `Build the OCaml librar${lib.libraries.length > 1 ? 'ies' : 'y'} ${lib.libraries.map((l) => l.publicName ?? l.name).join(', ')} with dune (host context)`,
@@ -271,7 +293,7 @@ export function buildLibraryProject(
       options: { ...common, action: 'test' },
       dependsOn: [`^${options.buildTargetName}`],
       cache: true,
-      inputs: [...sources, `^${productionInput}`, ...tools, NO_NPM_PACKAGES],
+      inputs: [...sources, `^${productionInput}`, ...tools, opamInputs(packages), ...lockVersionsInput(options, packages)],
       metadata: { technologies: ['ocaml', 'dune'], description: 'Run the dune tests of this directory (runtest)' },
     };
   }

@@ -1,6 +1,6 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { join } from 'node:path';
-import { WORKSPACE_LOCK_FILE, lockCommand, lockFile, lockInputsDigest, lockedFrom, opamFile, recordLockedFrom, workspaceLockCommand } from '../../domain';
+import { WORKSPACE_LOCK_FILE, lockCommand, lockVersionsJson, lockVersionsJsonPath, readOpamLockfile, lockFile, lockInputsDigest, lockedFrom, opamFile, recordLockedFrom, workspaceLockCommand } from '../../domain';
 import { modifiedTime, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { withDuneRootLock } from '../../adapters/lock';
 import { probe, runCommand } from '../../adapters/process';
@@ -50,6 +50,7 @@ export default async function lockExecutor(raw: Options, context: ExecutorContex
       const written = await readTextIfExists(lockPath);
       if (written === undefined) throw new ExecutorError(`opam monorepo lock succeeded but wrote no ${lock}`);
       await writeFileAtomically(lockPath, recordLockedFrom(written, digest));
+      await writeFileAtomically(lockVersionsJsonPath(lockPath), lockVersionsJson(readOpamLockfile(written)));
       return true;
     });
   });
