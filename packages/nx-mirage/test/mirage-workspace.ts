@@ -36,6 +36,8 @@ export class MirageWorkspace {
   readonly toolchain: Solo5Toolchain;
   readonly spyLog: string;
   private readonly savedEnv = { ...process.env };
+  /** Directories put first on PATH by every activate() (for example a stand-in tender). */
+  pathPrefix: string[] = [];
 
   constructor(readonly nxJson: Record<string, unknown> = { plugins: ['nx-mirage'] }) {
     this.toolchain = createSolo5Toolchain(this.ws.path('.toolchain'));
@@ -47,7 +49,7 @@ export class MirageWorkspace {
   /** Puts the stand-ins and the dune spy on PATH for this process (executors inherit it). */
   activate(extra: Record<string, string | undefined> = {}): void {
     Object.assign(process.env, this.toolchain.env, {
-      PATH: [DUNE_SPY_BIN, MIRAGE_STANDIN_BIN, this.toolchain.env['PATH']].join(':'),
+      PATH: [...this.pathPrefix, DUNE_SPY_BIN, MIRAGE_STANDIN_BIN, this.toolchain.env['PATH']].join(':'),
       DUNE_SPY_LOG: this.spyLog,
       XDG_CACHE_HOME: this.ws.path('.xdg-cache'),
       NX_CACHE_PROJECT_GRAPH: 'false',

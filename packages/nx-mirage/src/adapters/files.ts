@@ -60,3 +60,7 @@ export async function readTextIfExists(path: string): Promise<string | undefined
   const r = await readTextFile(path);
   return r.ok ? r.text : undefined;
 }
+
+export async function exists(path: string): Promise<boolean> {
+  return (await modifiedTime(path)) !== undefined;
+}

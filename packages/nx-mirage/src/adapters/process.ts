@@ -3,6 +3,7 @@
  * missing program into a message that says how to install it.
  */
 import { execa } from 'execa';
+import { constants as osConstants } from 'node:os';
 import { missingToolMessage, type Command } from '../domain';
 
 export class ToolError extends Error {
@@ -60,5 +61,28 @@ export async function probe(file: string, args: string[], cwd: string): Promise<
     return r.exitCode === 0 ? String(r.stdout).trim() : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Runs a long-lived program in the foreground (a unikernel or its tender): its stdio is the terminal's, and
+ * SIGINT, SIGTERM and SIGHUP sent to this process are passed on to it. Returns its exit code (128 + signal
+ * number when a signal ended it).
+ */
+export async function runForwardingSignals(command: Command, options: RunOptions): Promise<number> {
+  const child = execa(command.file, command.args, { cwd: options.cwd, env: { ...command.env, ...options.env }, stdio: 'inherit', reject: false });
+  const forward = (signal: NodeJS.Signals) => () => {
+    child.kill(signal);
+  };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  try {
+    const result = await child;
+    if ((result as { code?: string }).code === 'ENOENT') throw new ToolError(missingToolMessage(command.file, options.purpose));
+    if (result.exitCode !== undefined) return result.exitCode;
+    const signal = result.signal ? (osConstants.signals as Record<string, number>)[result.signal] : undefined;
+    return 128 + (signal ?? 1);
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
   }
 }

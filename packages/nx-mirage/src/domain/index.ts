@@ -11,3 +11,4 @@ export * from './solo5-elf';
 export * from './manifest';
 export * from './dune-file';
 export * from './graph';
+export * from './runner';

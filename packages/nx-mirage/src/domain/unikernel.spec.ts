@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { artifactPaths, buildCommand, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
+import { artifactPaths, duneTarget, unbuildableDirectory, buildCommand, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
 
 const hello = { name: 'hello', dir: 'apps/hello', target: 'hvt' as const };
 
@@ -33,6 +33,15 @@ describe('mirage commands as argument vectors', () => {
     });
     expect(installSwitchCommand(hello).args).toEqual(['install', 'apps/hello/mirage/hello-hvt.opam', '--deps-only', '--yes']);
     expect(pullCommand(hello, '/ws').args).toEqual(['monorepo', 'pull', '-l', 'apps/hello/mirage/hello-hvt.opam.locked', '-r', '/ws/apps/hello']);
+  });
+
+  it('quotes dune targets that dune would not read as one atom, and refuses dash-leading directories', () => {
+    expect(duneTarget('_build/solo5/uk/uk.hvt')).toBe('_build/solo5/uk/uk.hvt');
+    expect(duneTarget('@@_build/default/libs/a b/default')).toBe('"@@_build/default/libs/a b/default"');
+    expect(duneTarget('x/q\'uo"te\\s;$(y)')).toBe('"x/q\'uo\\"te\\\\s;$(y)"');
+    expect(unbuildableDirectory('apps/-rf')).toMatch(/"-rf" starts with "-"/);
+    expect(unbuildableDirectory('apps/a-b')).toBeUndefined();
+    expect(configureCommand({ name: 'x', dir: 'a b/$(c)', target: 'unix' }).args.slice(1, 3)).toEqual(['-f', 'a b/$(c)/config.ml']);
   });
 
   it('names the promoted artifacts', () => {

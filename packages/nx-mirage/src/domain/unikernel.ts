@@ -29,6 +29,25 @@ export function inDir(dir: string, relative: string): string {
 }
 
 /**
+ * A target as dune's command line reads it: dune parses each target as an s-expression, so a path with
+ * spaces, quotes, parentheses or `;` is passed as a quoted dune string (backslashes and quotes escaped).
+ */
+export function duneTarget(target: string): string {
+  return /^[A-Za-z0-9_./@+=,%-]+$/.test(target) ? target : `"${target.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Why dune cannot build in `dir`, or undefined: dune passes paths starting with `-` to the compilers, which read them as options. */
+export function unbuildableDirectory(dir: string): string | undefined {
+  const bad = dir.split('/').find((segment) => segment.startsWith('-'));
+  return bad ? `its directory name "${bad}" starts with "-", which the OCaml compilers that dune runs read as an option; rename the directory` : undefined;
+}
+
+/** A relative path as a command-line argument: one starting with `-` gets `./`, so no program reads it as an option. */
+export function pathArg(path: string): string {
+  return path.startsWith('-') ? `./${path}` : path;
+}
+
+/**
  * Files `mirage configure` writes inside the unikernel directory, as globs relative to it. The root
  * `dune-project`, `dune-workspace` and `Makefile` are not listed: nx-mirage owns those.
  */
@@ -65,7 +84,7 @@ export function artifactPaths(u: UnikernelRef): string[] {
 
 /** `mirage configure -f DIR/config.ml -t TARGET FLAGS...`, run from the dune root. */
 export function configureCommand(u: UnikernelRef, flags: readonly string[] = []): Command {
-  return { file: 'mirage', args: ['configure', '-f', inDir(u.dir, 'config.ml'), '-t', u.target, ...flags] };
+  return { file: 'mirage', args: ['configure', '-f', pathArg(inDir(u.dir, 'config.ml')), '-t', u.target, ...flags] };
 }
 
 /**
@@ -83,7 +102,7 @@ const MONOREPO_ENV = { OPAMVAR_monorepo: 'opam-monorepo' };
 export function lockCommand(u: UnikernelRef, ocamlVersion: string): Command {
   return {
     file: 'opam',
-    args: ['monorepo', 'lock', '--require-cross-compile', '--build-only', opamName(u.name, u.target), '-l', lockFile(u), '--ocaml-version', ocamlVersion],
+    args: ['monorepo', 'lock', '--require-cross-compile', '--build-only', opamName(u.name, u.target), '-l', pathArg(lockFile(u)), '--ocaml-version', ocamlVersion],
     env: MONOREPO_ENV,
   };
 }
@@ -111,14 +130,14 @@ export function workspacePullCommand(rootAbs: string): Command {
 
 /** `opam install DIR/mirage/X.opam --deps-only --yes`: the switch tools (mirage, solo5, ocaml-solo5, ...). */
 export function installSwitchCommand(u: UnikernelRef): Command {
-  return { file: 'opam', args: ['install', opamFile(u), '--deps-only', '--yes'] };
+  return { file: 'opam', args: ['install', pathArg(opamFile(u)), '--deps-only', '--yes'] };
 }
 
 /** `opam monorepo pull`: vendors the locked sources into `DIR/duniverse/`. `rootAbs` is the dune root's absolute path. */
 export function pullCommand(u: UnikernelRef, rootAbs: string): Command {
   return {
     file: 'opam',
-    args: ['monorepo', 'pull', '-l', lockFile(u), '-r', posix.join(rootAbs, u.dir === '' ? '.' : u.dir)],
+    args: ['monorepo', 'pull', '-l', pathArg(lockFile(u)), '-r', posix.join(rootAbs, u.dir === '' ? '.' : u.dir)],
     env: MONOREPO_ENV,
   };
 }
@@ -147,32 +166,6 @@ export function cleanSet(u: UnikernelRef): CleanSet {
   };
 }
 
-/**
- * The program and arguments that run a built artifact, per target (mirage.md: how to run). Undefined for
- * targets with no standalone runner (muen, genode, qubes).
- */
-export function runnerCommand(target: MirageTarget, kernel: string, tenderArgs: readonly string[], args: readonly string[]): Command | undefined {
-  const info = targetInfo(target);
-  switch (info.family) {
-    case 'unix':
-      return { file: kernel, args: [...args] };
-    case 'solo5':
-    case 'xen':
-      if (!info.runner) return undefined;
-      if (target === 'virtio') return { file: info.runner.program, args: [...tenderArgs, kernel, ...(args.length ? ['--', ...args] : [])] };
-      if (target === 'xen') return { file: 'xl', args: ['create', '-c', ...tenderArgs, kernel.replace(/\.xen$/, '.xl')] };
-      return { file: info.runner.program, args: [...tenderArgs, '--', kernel, ...args] };
-    case 'unikraft':
-      if (target === 'unikraft-qemu') {
-        return {
-          file: 'qemu-system-x86_64',
-          args: ['-nographic', '-nodefaults', '-serial', 'stdio', ...tenderArgs, '-kernel', kernel, ...(args.length ? ['-append', args.join(' ')] : [])],
-        };
-      }
-      return undefined;
-  }
-}
-
 /** Where dune builds the artifact (the rule in dune.build), relative to the dune root: `_build/<context>/DIR/NAME.ext`. */
 export function builtArtifactPath(u: UnikernelRef): string {
   return posix.join('_build', targetInfo(u.target).context, u.dir, artifactFileName(u.name, u.target));
@@ -183,7 +176,7 @@ export function builtArtifactPath(u: UnikernelRef): string {
  * rather than through dune's promotion, which writes dist/ files in place.
  */
 export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], workspaceFile?: string): Command {
-  const targets = [...new Set(unikernels.map(builtArtifactPath))];
+  const targets = [...new Set(unikernels.map(builtArtifactPath))].map(duneTarget);
   const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
   return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, ...targets] };
 }
@@ -223,10 +216,10 @@ export function duneDirCommand(action: 'build' | 'test' | 'format', dir: string,
   const inDefault = (alias: string) => posix.join('_build/default', dir, alias);
   switch (action) {
     case 'build':
-      return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, `@@${inDefault('default')}`] };
+      return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, duneTarget(`@@${inDefault('default')}`)] };
     case 'test':
-      return { file: 'dune', args: ['build', '--root', '.', ...workspace, `@${inDefault('runtest')}`] };
+      return { file: 'dune', args: ['build', '--root', '.', ...workspace, duneTarget(`@${inDefault('runtest')}`)] };
     case 'format':
-      return { file: 'dune', args: ['build', '--root', '.', '--auto-promote', `@${inDir(dir, 'fmt')}`] };
+      return { file: 'dune', args: ['build', '--root', '.', '--auto-promote', duneTarget(`@${inDir(dir, 'fmt')}`)] };
   }
 }

@@ -5,7 +5,7 @@
 import { readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { planRootFiles, readConfigMl, type MirageTarget, type RootFileName } from '../domain';
+import { planRootFiles, readConfigMl, unbuildableDirectory, type MirageTarget, type RootFileName } from '../domain';
 import { formatZodError } from '../utils/zod';
 import { pluginOptionsFromNxJson } from '../plugins/workspace';
 import { unikernelSettings } from '../plugins/options';
@@ -82,5 +82,7 @@ export function workspaceDirectory(input: string, option: string): string {
   if (posix.isAbsolute(normalized) || normalized === '..' || normalized.startsWith('../')) {
     throw new GeneratorError(`--${option} ${JSON.stringify(input)} is outside the workspace: give a directory relative to the workspace root, without ".."`);
   }
+  const unbuildable = unbuildableDirectory(normalized);
+  if (unbuildable) throw new GeneratorError(`--${option} ${JSON.stringify(input)}: ${unbuildable}`);
   return normalized === '' ? '.' : normalized;
 }

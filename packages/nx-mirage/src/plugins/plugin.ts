@@ -25,6 +25,7 @@ import {
   readDuneFile,
   readOpamLockfile,
   runtimePackages,
+  unbuildableDirectory,
   type ConfigProblem,
   type DuneFileInfo,
   type MirageConfigInfo,
@@ -193,6 +194,8 @@ async function analyzeFiles(workspaceRoot: string, files: string[], hashes: stri
         message: `the unikernel name ${JSON.stringify(info.name)} cannot be an Nx project name; use letters, digits and _ . - (starting with a letter, digit or _)`,
       });
     }
+    const unbuildable = unbuildableDirectory(dirname(file));
+    if (info.isMirage && unbuildable) problems.push({ message: unbuildable });
     const use = info.isMirage && info.name !== undefined && problems.every(tolerable);
     for (const p of problems) analysis.problems.push({ file, line: p.line, message: p.message, fatal: !use });
     if (!use) return;
@@ -216,9 +219,14 @@ async function analyzeFiles(workspaceRoot: string, files: string[], hashes: stri
     owners.set(name, file);
     analysis.unikernels.push({ file, projectRoot, info: { ...info, name } });
   });
+  const buildable = duneFiles.filter((d) => {
+    const problem = unbuildableDirectory(posix.dirname(d.file));
+    if (problem && readDuneLibraries(d.info)) analysis.problems.push({ file: d.file, message: `not used as a library project: ${problem}`, fatal: false });
+    return !problem;
+  });
   analysis.workspace = analyzeWorkspace(
     analysis.unikernels.map((u) => ({ root: u.projectRoot, name: u.info.name, info: u.info })),
-    duneFiles.filter((d) => isInside(posix.dirname(d.file), options.duneRoot)),
+    buildable.filter((d) => isInside(posix.dirname(d.file), options.duneRoot)),
     lockfiles,
   );
   for (const p of analysis.workspace.problems) analysis.problems.push({ ...p, fatal: false });
@@ -230,6 +238,10 @@ async function analyzeFiles(workspaceRoot: string, files: string[], hashes: stri
     }
   }
   return analysis;
+}
+
+function readDuneLibraries(info: DuneFileInfo): boolean {
+  return info.libraries.length > 0;
 }
 
 function isInside(dir: string, root: string): boolean {

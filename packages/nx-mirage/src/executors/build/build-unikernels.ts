@@ -23,7 +23,7 @@ import {
   ElfFormatError,
   type FindlibToolchain,
 } from '../../domain';
-import { copyFileAtomic, readTextIfExists, writeFileAtomically } from '../../adapters/files';
+import { copyFileAtomic, exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { withDuneRootLock } from '../../adapters/lock';
 import { probe, runCommand } from '../../adapters/process';
 import { checkFindlibToolchain, onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
@@ -167,13 +167,22 @@ async function promote(u: LocatedUnikernel, toolchain: Record<string, unknown>):
   const artifact = artifactFileName(u.name, u.target);
   const built = join(u.root, builtArtifactPath(u));
   const dist = join(u.root, inDir(u.dir, `dist/${artifact}`));
-  let bytes: Buffer;
-  try {
-    bytes = await copyFileAtomic(built, dist);
-  } catch (e) {
-    throw new ExecutorError(`dune finished but ${builtArtifactPath(u)} is missing (${(e as Error).message}); is ${u.dir} configured for ${u.target}?`);
+  if (!(await exists(built))) {
+    throw new ExecutorError(`dune finished but ${builtArtifactPath(u)} is missing; is ${u.dir} configured for ${u.target}?`);
   }
-  for (const { from, to } of xlFiles(u)) await copyFileAtomic(join(u.root, inDir(u.dir, from)), join(u.root, inDir(u.dir, to)));
+  const place = async (from: string, to: string) => {
+    try {
+      return await copyFileAtomic(from, to);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new ExecutorError(
+        `cannot write ${inDir(u.dir, 'dist/')}: ${err.code ?? err.message} (${err.message}). Make the directory writable (and a directory), then build again; ` +
+          `the previous artifact, if any, is left as it was.`,
+      );
+    }
+  };
+  const bytes = await place(built, dist);
+  for (const { from, to } of xlFiles(u)) await place(join(u.root, inDir(u.dir, from)), join(u.root, inDir(u.dir, to)));
   let notes = {};
   if (isElf(bytes)) {
     try {

@@ -1,19 +1,64 @@
-import type { ExecutorContext } from '@nx/devkit';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inDir, runnerCommand } from '../../domain';
-import { runCommand } from '../../adapters/process';
+import { inDir, manifestFileName, planRun, sha256, type ArtifactManifest } from '../../domain';
+import { readTextIfExists, writeFileAtomically } from '../../adapters/files';
+import { runForwardingSignals } from '../../adapters/process';
 import { ExecutorError, guarded, parseOptions, unikernelOf } from '../shared';
 import { runSchema, type RunOptions } from './schema';
 
-/** Runs dist/NAME[.ext] with the program of its target; the exit code is the program's. */
+/**
+ * Runs dist/NAME[.ext] with the program its manifest's ABI calls for, after checking that the artifact is the
+ * one the manifest describes (sha256) and that every device it declares is given. Ctrl-C and SIGTERM reach
+ * the program; the task succeeds when it exits 0.
+ */
 export default async function runExecutor(raw: RunOptions, context: ExecutorContext) {
   return guarded(async () => {
     const options = parseOptions(runSchema, raw, 'run');
-    const unikernel = unikernelOf(context, options);
-    const kernel = join(unikernel.root, inDir(unikernel.dir, `dist/${options.artifact}`));
-    const command = runnerCommand(unikernel.target, kernel, options.tenderArgs, options.args);
-    if (!command) throw new ExecutorError(`The ${unikernel.target} target has no standalone program to run ${options.artifact}.`);
-    const result = await runCommand(command, { cwd: join(unikernel.root, unikernel.dir), purpose: `to run ${options.artifact}` });
-    return result.exitCode === 0;
+    const u = unikernelOf(context, options);
+    const dist = join(u.root, inDir(u.dir, 'dist'));
+    const shown = (f: string) => inDir(u.dir, `dist/${f}`);
+    const rebuild = `nx build ${u.project}${options.target ? ` -c ${options.target}` : ''} --skip-nx-cache`;
+    const manifestFile = manifestFileName(options.artifact);
+    const text = await readTextIfExists(join(dist, manifestFile));
+    if (text === undefined) throw new ExecutorError(`${shown(manifestFile)} is missing: build the unikernel first (nx build ${u.project})`);
+    let manifest: ArtifactManifest;
+    try {
+      manifest = JSON.parse(text) as ArtifactManifest;
+      if (typeof manifest.sha256 !== 'string' || !manifest.abi || !Array.isArray(manifest.devices)) throw new Error('fields are missing');
+    } catch (e) {
+      throw new ExecutorError(`${shown(manifestFile)} is not a valid manifest (${(e as Error).message}); rebuild with: ${rebuild}`);
+    }
+    if (manifest.target !== options.target) {
+      throw new ExecutorError(`${shown(options.artifact)} was built for ${manifest.target}, not ${options.target}; build it with: nx build ${u.project} -c ${options.target}`);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(dist, options.artifact));
+    } catch {
+      throw new ExecutorError(`${shown(options.artifact)} is missing: build the unikernel first (nx build ${u.project})`);
+    }
+    const actual = sha256(bytes);
+    if (actual !== manifest.sha256) {
+      throw new ExecutorError(
+        `${shown(options.artifact)} does not match its manifest (sha256 ${actual.slice(0, 12)}…, the manifest says ${manifest.sha256.slice(0, 12)}…): ` +
+          `it changed after the build, so it is not run. Rebuild with: ${rebuild}`,
+      );
+    }
+    const plan = planRun({
+      kernel: join(dist, options.artifact),
+      manifest,
+      memory: options.memory,
+      net: options.net,
+      block: options.block,
+      args: options.args,
+      tenderArgs: options.tenderArgs,
+      vmConfigPath: join(dist, `${options.artifact}.vm.json`),
+    });
+    if (!plan.ok) throw new ExecutorError(plan.problems.join('\n'));
+    if (plan.vmConfig) await writeFileAtomically(join(dist, `${options.artifact}.vm.json`), plan.vmConfig);
+    const code = await runForwardingSignals(plan.command, { cwd: dist, purpose: `to run ${shown(options.artifact)}` });
+    if (code !== 0) logger.error(`${plan.command.file} exited with code ${code}`);
+    return code === 0;
   });
 }

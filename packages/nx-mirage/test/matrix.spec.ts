@@ -1,0 +1,118 @@
+/**
+ * The reliability and security matrix (README "Reliability and security matrix"): hostile input, broken
+ * environments and injected faults, each with the exact outcome a user sees.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logger } from '@nx/devkit';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import configureExecutor from '../src/executors/configure/executor';
+import buildExecutor from '../src/executors/build/executor';
+import { MirageWorkspace, writeUnikernel } from './mirage-workspace';
+
+const HOSTILE_DIR = `odd/sp ace'q"$(touch PWNED);\`touch PWNED2\``;
+let m: MirageWorkspace;
+let mirageLog: string;
+
+async function target(project: string, name: string) {
+  const ctx = await m.context(project);
+  return { ctx, options: ctx.projectsConfigurations.projects[project]!.targets![name]!.options as Record<string, unknown> };
+}
+
+const sha = (rel: string) => createHash('sha256').update(readFileSync(m.ws.path(rel))).digest('hex');
+
+beforeAll(() => {
+  m = new MirageWorkspace({
+    plugins: [{ plugin: 'nx-mirage', options: { target: 'unix', monorepo: false, unikernels: { kill: { target: 'hvt' }, odd: { configureFlags: ['--hello=$(touch PWNED3)', 'semi;colon', 'back`tick`', '-rf'] } } } }],
+  });
+  mirageLog = m.ws.path('.mirage.log');
+  m.activate({ MIRAGE_STANDIN_LOG: mirageLog });
+});
+
+afterAll(() => m?.cleanup());
+
+describe('hostile input is passed verbatim or rejected, never run by a shell', () => {
+  it('builds a unikernel in a directory named with spaces, quotes, $(), backticks and ;', async () => {
+    writeUnikernel(m.ws, HOSTILE_DIR, 'odd');
+    const configure = await target('odd', 'configure');
+    expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });
+    // mirage got the path and every configure flag as single arguments.
+    expect(readFileSync(mirageLog, 'utf8')).toContain(`configure -f ${HOSTILE_DIR}/config.ml -t unix --hello=$(touch PWNED3) semi;colon back\`tick\` -rf`);
+    const build = await target('odd', 'build');
+    expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: true });
+    expect(execFileSync(m.ws.path(`${HOSTILE_DIR}/dist/odd`), { encoding: 'utf8' })).toBe('odd says hello\n');
+    const everywhere = execFileSync('find', [m.ws.root, '/tmp', '-maxdepth', '3', '-name', 'PWNED*'], { encoding: 'utf8' });
+    expect(everywhere).toBe('');
+  });
+
+  it('does not infer a unikernel dune could not build, and says why', async () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    writeUnikernel(m.ws, 'apps/-rf', 'dash');
+    const projects = await m.projects();
+    expect(projects['dash']).toBeUndefined();
+    expect(warn.mock.calls.map((c) => String(c[0]))).toContain(
+      'nx-mirage: apps/-rf/config.ml is not used as a MirageOS unikernel: its directory name "-rf" starts with "-", which the OCaml compilers that dune runs read as an option; rename the directory.',
+    );
+    m.ws.remove('apps/-rf');
+    warn.mockRestore();
+  });
+});
+
+describe('faults', () => {
+  it('an unwritable dist/ fails the build clearly and leaves nothing half-written', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    writeUnikernel(m.ws, 'apps/ro', 'ro');
+    const configure = await target('ro', 'configure');
+    expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });
+    // As root, permissions do not stop writes; a file where dist/ should be does.
+    m.ws.remove('apps/ro/dist');
+    m.ws.write('apps/ro/dist', 'not a directory');
+    const build = await target('ro', 'build');
+    expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: false });
+    expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/^ro: cannot write apps\/ro\/dist\/: (ENOTDIR|EEXIST) \(.*\)\. Make the directory writable \(and a directory\), then build again; the previous artifact, if any, is left as it was\.$/);
+    expect(readdirSync(m.ws.path('apps/ro'))).not.toContainEqual(expect.stringMatching(/\.tmp|\.\d+$/));
+    m.ws.remove('apps/ro/dist');
+    expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });
+    expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: true });
+    error.mockRestore();
+  });
+
+  it('a dune killed mid-build leaves the previous artifact and manifest, and the next build succeeds', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    writeUnikernel(m.ws, 'apps/kill', 'kill');
+    const configure = await target('kill', 'configure');
+    const build = await target('kill', 'build');
+    expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });
+    expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: true });
+    const before = { artifact: sha('apps/kill/dist/kill.hvt'), manifest: m.ws.read('apps/kill/dist/kill.hvt.manifest.json') };
+
+    // A module slow enough to compile that dune can be caught in the middle.
+    const cases = Array.from({ length: 2000 }, (_, i) => `  | ${i} -> "${'x'.repeat(i % 40)}${i}"`).join('\n');
+    m.ws.write('apps/kill/slow.ml', `let f = function\n${cases}\n  | _ -> ""\n`);
+    m.ws.write('apps/kill/unikernel.ml', 'let start () = print_endline (Slow.f 3)\n');
+    const runs = m.duneRuns().length;
+    const building = buildExecutor(build.options as never, build.ctx);
+    // Kill the real dune (the spy's child) once the cross compiler is compiling slow.ml: mid-build, for sure.
+    let spy: string | undefined;
+    for (let i = 0; i < 6000 && !spy; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      const compiling = m.toolchain.calls('ocamlopt').some(([, args]) => args.includes('slow.ml'));
+      const lines = readFileSync(m.spyLog, 'utf8').trim().split('\n').filter((l) => l.startsWith('start\t') && l.includes('\tbuild '));
+      if (compiling && lines.length > runs) spy = lines.at(-1)!.split('\t')[1];
+    }
+    expect(spy).toBeDefined();
+    spawnSync('pkill', ['-KILL', '-P', spy!]);
+    expect(await building).toEqual({ success: false });
+    expect(sha('apps/kill/dist/kill.hvt')).toBe(before.artifact);
+    expect(m.ws.read('apps/kill/dist/kill.hvt.manifest.json')).toBe(before.manifest);
+    expect(readdirSync(m.ws.path('apps/kill/dist')).sort()).toEqual(['dune', 'kill.hvt', 'kill.hvt.manifest.json']);
+
+    expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: true });
+    const after = JSON.parse(m.ws.read('apps/kill/dist/kill.hvt.manifest.json'));
+    expect(after.sha256).toBe(sha('apps/kill/dist/kill.hvt'));
+    expect(after.sha256).not.toBe(before.artifact);
+    expect(m.toolchain.calls('ocamlopt').filter(([, args]) => args.includes('slow.ml')).length).toBeGreaterThanOrEqual(2);
+    error.mockRestore();
+  });
+});
