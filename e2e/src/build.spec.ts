@@ -139,6 +139,57 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
     for (let i = 1; i < builds.length; i++) expect(builds[i]!.start >= builds[i - 1]!.end!).toBe(true);
   });
 
+  it('a corrupted artifact is never kept: the next build restores the one its manifest describes', async () => {
+    const manifest = JSON.parse(ws.read('unikernels/uk1/dist/uk1.hvt.manifest.json'));
+    ws.write('unikernels/uk1/dist/uk1.hvt', 'corrupted');
+    const out = await nx(['build', 'uk1']);
+    expect(out).toMatch(/nx run uk1:build\s+\[local cache\]/);
+    expect(sha('unikernels/uk1/dist/uk1.hvt')).toBe(manifest.sha256);
+  });
+
+  it('two nx processes building in one dune root both succeed, one dune at a time', async () => {
+    const spy = () => readFileSync(join(ws.root, '.dune-spy.log'), 'utf8').split('\n').filter(Boolean);
+    const before = spy().length;
+    const [a, b] = await Promise.all([
+      ws.nx(['build', 'uk1', '--skip-nx-cache'], env),
+      ws.nx(['build', 'uk2', '--skip-nx-cache'], env),
+    ]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    // dune processes that use _build (not the `dune --version` probes of Nx's runtime inputs).
+    const runs = new Map<string, { start: bigint; end?: bigint; build: boolean }>();
+    for (const line of spy().slice(before)) {
+      const [kind, pid, ns, rest] = line.split('\t');
+      if (kind === 'start') runs.set(pid!, { start: BigInt(ns!), build: rest!.startsWith('build ') });
+      else if (runs.has(pid!)) runs.get(pid!)!.end = BigInt(ns!);
+    }
+    const ordered = [...runs.values()].filter((r) => r.build).sort((x, y) => (x.start < y.start ? -1 : 1));
+    expect(ordered.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < ordered.length; i++) expect(ordered[i]!.start >= ordered[i - 1]!.end!).toBe(true);
+  });
+
+  it('nx run starts the tender with the devices, and SIGTERM reaches it', async () => {
+    const tenders = join(__dirname, '..', '..', 'packages', 'nx-mirage', 'test', 'fixtures', 'standins', 'tender');
+    const log = join(ws.root, '.tender.log');
+    const missing = await ws.nx(['run', 'uk1:run'], { ...env, PATH: `${tenders}:${env['PATH']}`, TENDER_LOG: log });
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.all).toContain('uk1.hvt needs device "service" (NET_BASIC); give it with --net.service=tap0');
+    expect(existsSync(log)).toBe(false);
+
+    const { execa } = await import('execa');
+    const nxProcess = execa(process.execPath, [join(ws.root, 'node_modules', '.bin', 'nx'), 'run', 'uk1:run', '--net.service=tap0', '--args=--hello=$(id)'], {
+      cwd: ws.root,
+      reject: false,
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', ...env, PATH: `${tenders}:${env['PATH']}`, TENDER_LOG: log, TENDER_WAIT: '1' },
+    });
+    for (let i = 0; i < 600 && !existsSync(log); i++) await new Promise((r) => setTimeout(r, 50));
+    const started = JSON.parse(readFileSync(log, 'utf8').split('\n')[0]!);
+    expect(started).toEqual({ program: 'solo5-hvt', argv: ['--net:service=tap0', '--', join(ws.root, 'unikernels/uk1/dist/uk1.hvt'), '--hello=$(id)'] });
+    nxProcess.kill('SIGTERM');
+    const result = await nxProcess;
+    expect(result.exitCode === 0).toBe(false);
+    expect(readFileSync(log, 'utf8')).toContain('{"signal":"SIGTERM"}');
+  });
+
   it('nx sync updates the dune contexts when the targets in use change', async () => {
     const nxJson = JSON.parse(ws.read('nx.json'));
     nxJson.plugins[0].options.additionalTargets = ['unikraft-qemu'];

@@ -96,6 +96,9 @@ describe('unikernel', () => {
     );
     await expect(unikernelGenerator(tree, { name: 'x', directory: '../outside', skipFormat: true })).rejects.toThrow(/--directory "..\/outside" is outside the workspace/);
     await expect(unikernelGenerator(tree, { name: 'x', directory: '/abs', skipFormat: true })).rejects.toThrow(/outside the workspace/);
+    await expect(unikernelGenerator(tree, { name: 'x', directory: 'apps/-rf', skipFormat: true })).rejects.toThrow(
+      '--directory "apps/-rf": its directory name "-rf" starts with "-", which the OCaml compilers that dune runs read as an option; rename the directory',
+    );
     await unikernelGenerator(tree, { name: 'hello', skipFormat: true });
     await expect(unikernelGenerator(tree, { name: 'other', directory: 'apps/hello', skipFormat: true })).rejects.toThrow(
       'apps/hello/config.ml already exists; choose another --directory, or pass --overwrite to replace it',
