@@ -71,6 +71,11 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
     expect(shared).toHaveLength(1);
     expect(shared[0]).toContain('_build/solo5/unikernels/uk2/uk2.hvt');
     expect(unikernelBuilds.some((b) => b.includes('_build/default/unikernels/site/site'))).toBe(true);
+    // The library task built shared in the context its dependents use (solo5), once, not also in the host
+    // context: the unikernels' dune call reused it.
+    const sharedCompiles = toolchain.calls('ocamlopt').filter(([cwd, args]) => cwd.endsWith('_build/solo5') && args.includes('libs/shared/shared.ml'));
+    expect(sharedCompiles).toHaveLength(1);
+    expect(existsSync(join(ws.root, '_build/default/libs/shared/shared.cmxa'))).toBe(false);
     for (const f of ['unikernels/uk1/dist/uk1.hvt', 'unikernels/uk2/dist/uk2.hvt', 'unikernels/site/dist/site', 'apps/web/dist/index.html']) {
       expect(existsSync(join(ws.root, f)), f).toBe(true);
     }

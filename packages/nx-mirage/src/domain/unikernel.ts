@@ -207,16 +207,19 @@ export function recordLockedFrom(lockfile: string, digest: string): string {
 }
 
 /**
- * dune for a library directory: `build` is the directory's default alias in the host context only
- * (`@@_build/default/DIR/default`), `test` its runtest alias (dune's dev profile, as `dune test`), `format`
+ * dune for a library directory: `build` is the directory's default alias in the given contexts, the host
+ * context unless unikernels built in the same run need it in their cross contexts (`@@_build/CTX/DIR/default`), `test` its runtest alias (dune's dev profile, as `dune test`), `format`
  * the @fmt alias with promotion.
  */
-export function duneDirCommand(action: 'build' | 'test' | 'format', dir: string, workspaceFile?: string): Command {
+export function duneDirCommand(action: 'build' | 'test' | 'format', dir: string, workspaceFile?: string, contexts: readonly string[] = ['default']): Command {
   const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
   const inDefault = (alias: string) => posix.join('_build/default', dir, alias);
   switch (action) {
     case 'build':
-      return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, duneTarget(`@@${inDefault('default')}`)] };
+      return {
+        file: 'dune',
+        args: ['build', '--profile', 'release', '--root', '.', ...workspace, ...contexts.map((c) => duneTarget(`@@${posix.join('_build', c, dir, 'default')}`))],
+      };
     case 'test':
       return { file: 'dune', args: ['build', '--root', '.', ...workspace, duneTarget(`@${inDefault('runtest')}`)] };
     case 'format':

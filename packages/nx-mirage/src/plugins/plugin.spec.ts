@@ -51,7 +51,7 @@ describe('createNodes', () => {
     expect(p['apps/hello']!.name).toBe('hello');
     expect(p['apps/web']!.name).toBe('web.v2-site');
     expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['configure', 'lock', 'install-switch', 'pull', 'depends', 'build', 'run', 'clean']);
-    expect(p['apps/hello']!.tags).toEqual(['mirage', 'ocaml', 'mirage:solo5', 'mirage:target:hvt']);
+    expect(p['apps/hello']!.tags).toEqual(['mirage', 'ocaml', 'mirage:unikernel', 'mirage:solo5', 'mirage:target:hvt']);
     expect(p['apps/hello']!.metadata?.technologies).toEqual(['mirage', 'ocaml', 'dune']);
   });
 
@@ -77,8 +77,8 @@ describe('createNodes', () => {
       { json: '{workspaceRoot}/mirage.opam.locked.json', fields: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'] },
       { externalDependencies: [] },
     ]);
-    expect(build.configurations?.['spt']).toEqual({ name: 'hello', target: 'spt', duneRoot: '.', artifact: 'hello.spt', configureFlags: [] });
-    expect(build.configurations?.['unix']).toEqual({ name: 'hello', target: 'unix', duneRoot: '.', artifact: 'hello', configureFlags: [] });
+    expect(build.configurations?.['spt']).toEqual({ target: 'spt', artifact: 'hello.spt' });
+    expect(build.configurations?.['unix']).toEqual({ target: 'unix', artifact: 'hello' });
     expect(build.configurations?.['genode']).toBeUndefined();
   });
 
@@ -98,7 +98,7 @@ describe('createNodes', () => {
     expect(b['configure']!.options).toEqual({ name: 'b', target: 'xen', duneRoot: '.', configureFlags: ['--no-dhcp', '--net=direct'] });
     expect(b['build']!.options).toEqual({ name: 'b', target: 'xen', duneRoot: '.', artifact: 'b.xen', configureFlags: ['--no-dhcp', '--net=direct'] });
     expect(b['build']!.outputs).toContain('{projectRoot}/dist/b.xl*');
-    expect(p['b']!.tags).toEqual(['mirage', 'ocaml', 'mirage:xen', 'mirage:target:xen']);
+    expect(p['b']!.tags).toEqual(['mirage', 'ocaml', 'mirage:unikernel', 'mirage:xen', 'mirage:target:xen']);
     expect(p['c']!.targets!['build']!.inputs).toContainEqual({ runtime: 'ocamlfind -toolchain unikraft ocamlopt -version' });
     expect(p['c']!.tags).toContain('mirage:unikraft');
   });
@@ -118,7 +118,7 @@ describe('createNodes', () => {
     expect(t['pull']!.outputs).toEqual(['{workspaceRoot}/duniverse']);
     expect(t['pull']!.cache).toBe(false);
     expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true });
-    expect(t['lock']!.dependsOn).toEqual([{ projects: ['a'], target: 'configure' }]);
+    expect(t['lock']!.dependsOn).toEqual([{ projects: ['tag:mirage:unikernel'], target: 'configure' }]);
     const own = projects(await infer({ lockScope: 'unikernel' }))['a']!.targets!;
     expect(own['pull']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked' });
     expect(own['pull']!.outputs).toEqual(['{projectRoot}/duniverse']);

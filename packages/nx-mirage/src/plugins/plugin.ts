@@ -66,20 +66,19 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
       logger.warn(p.fatal ? `nx-mirage: ${where} is not used as a MirageOS unikernel: ${p.message}.` : `nx-mirage: ${where}: ${p.message}.`);
     }
     const production = context.nxJsonConfiguration?.namedInputs?.['production'] ? 'production' : 'default';
-    const names = analysis.unikernels.map((u) => u.info.name);
     const named = (project: string) => analysis.workspace.externalPackages.filter((e) => e.source === project).map((e) => e.pkg);
     // A unikernel also links mirage's runtime packages for its target, which config.ml does not name.
     const unikernelPackages = (name: string) => [...new Set([...named(name), ...runtimePackages(unikernelSettings(options, name).target)])].sort();
     const results: Array<readonly [string, CreateNodesResult]> = analysis.unikernels.map(({ file, projectRoot, info }) => [
       file,
-      { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, names, unikernelPackages(info.name)) } },
+      { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, unikernelPackages(info.name)) } },
     ]);
     const packagesOf = named;
     const ocamlformat = existsSync(join(context.workspaceRoot, options.duneRoot, '.ocamlformat'));
     for (const lib of analysis.workspace.libraries) {
       results.push([lib.duneFile, { projects: { [lib.root]: buildLibraryProject(lib, options, production, ocamlformat, packagesOf(lib.name)) } }]);
     }
-    const externalNodes = opamNodes(analysis.workspace, [...new Set(names.flatMap(unikernelPackages))]);
+    const externalNodes = opamNodes(analysis.workspace, [...new Set(analysis.unikernels.flatMap((u) => unikernelPackages(u.info.name)))]);
     if (results.length > 0 && Object.keys(externalNodes).length > 0) {
       const [file, first] = results[0]!;
       results[0] = [file, { ...first, externalNodes }];

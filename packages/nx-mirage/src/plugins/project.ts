@@ -24,6 +24,9 @@ import { unikernelSettings, type NormalizedPluginOptions } from './options';
 
 export const TECHNOLOGIES = ['mirage', 'ocaml', 'dune'];
 
+/** Tag of every unikernel project, which the shared lock depends on. */
+export const UNIKERNEL_TAG = 'mirage:unikernel';
+
 /** Keeps the root dune-project and dune-workspace in step with the targets in use (nx sync). */
 export const SYNC_GENERATOR = 'nx-mirage:sync-dune-root';
 
@@ -68,8 +71,6 @@ export function buildUnikernelProject(
   options: NormalizedPluginOptions,
   /** The named input for dependencies' files: `production` where nx.json defines it, else `default`. */
   productionInput = 'production',
-  /** Every unikernel in the dune root: a shared lock reads all their opam files, so all must be configured. */
-  allUnikernels: readonly string[] = [info.name],
   /** The opam packages it uses (config.ml packages, libraries of dune files in its tree). */
   packages: readonly string[] = [],
 ): ProjectConfiguration {
@@ -95,6 +96,12 @@ export function buildUnikernelProject(
   const withArtifact = (t: MirageTarget) => ({ ...identity(t), artifact: artifactFileName(name, t) });
   // The build's options carry the configure flags too: they shape the generated rules, so they belong in its hash.
   const buildOptions = (t: MirageTarget) => ({ ...withArtifact(t), configureFlags });
+  // A configuration holds only what it changes (options are merged under it): the project graph, and the
+  // source maps Nx keeps for every key, grow with every entry, for every unikernel.
+  const onlyTarget = (t: MirageTarget) => ({ target: t });
+  const targetAndArtifact = (t: MirageTarget) => ({ target: t, artifact: artifactFileName(name, t) });
+  // With one lock for the workspace, lock and pull follow each unikernel's default target anyway.
+  const depsConfigurations = workspaceLock ? {} : { configurations: perTarget(onlyTarget) };
   const metadata = (description: string, help?: string, example?: Record<string, unknown>) => ({
     technologies: TECHNOLOGIES,
     description,
@@ -105,7 +112,7 @@ export function buildUnikernelProject(
     [names.configure]: {
       executor: 'nx-mirage:configure',
       options: { ...identity(target), configureFlags },
-      configurations: perTarget(identity),
+      configurations: perTarget(onlyTarget),
       cache: true,
       syncGenerators: [SYNC_GENERATOR],
       inputs: [
@@ -124,8 +131,9 @@ export function buildUnikernelProject(
     [names.lock]: {
       executor: 'nx-mirage:lock',
       options: { ...identity(target), scope: options.lockScope },
-      configurations: perTarget(identity),
-      dependsOn: workspaceLock ? [{ projects: [...allUnikernels].sort(), target: names.configure }] : [names.configure],
+      ...depsConfigurations,
+      // Every unikernel of the dune root, by tag: a list of names would make inference quadratic in their number.
+      dependsOn: workspaceLock ? [{ projects: [`tag:${UNIKERNEL_TAG}`], target: names.configure }] : [names.configure],
       cache: false,
       outputs: [workspaceLock ? `{workspaceRoot}/${inDir(duneRoot, WORKSPACE_LOCK_FILE)}` : '{projectRoot}/mirage/*.opam.locked'],
       metadata: metadata(
@@ -137,7 +145,7 @@ export function buildUnikernelProject(
     [names.installSwitch]: {
       executor: 'nx-mirage:install-switch',
       options: identity(target),
-      configurations: perTarget(identity),
+      ...depsConfigurations,
       dependsOn: [names.lock],
       cache: false,
       metadata: metadata('Install the switch tools of the unikernel (mirage, solo5, ocaml-solo5, ...) with opam; never cached'),
@@ -146,7 +154,6 @@ export function buildUnikernelProject(
       ? {
           executor: 'nx-mirage:pull',
           options: { ...identity(target), scope: options.lockScope },
-          configurations: perTarget(identity),
           dependsOn: [names.lock],
           // One duniverse/ for the whole dune root: not cached per project (every project would store and
           // restore the same tree); the executor skips the pull when duniverse/ already matches the lockfile.
@@ -161,7 +168,7 @@ export function buildUnikernelProject(
       : {
           executor: 'nx-mirage:pull',
           options: { ...identity(target), scope: options.lockScope },
-          configurations: perTarget(identity),
+          ...depsConfigurations,
           dependsOn: [names.lock],
           cache: true,
           inputs: [
@@ -183,7 +190,7 @@ export function buildUnikernelProject(
     [names.build]: {
       executor: 'nx-mirage:build',
       options: buildOptions(target),
-      configurations: perTarget(buildOptions),
+      configurations: perTarget(targetAndArtifact),
       // ^build: projects this unikernel depends on (libraries, the web app it serves) build first.
       dependsOn: options.monorepo ? [names.configure, names.pull, `^${names.build}`] : [names.configure, `^${names.build}`],
       cache: true,
@@ -223,7 +230,7 @@ export function buildUnikernelProject(
     [names.run]: {
       executor: 'nx-mirage:run',
       options: withArtifact(target),
-      configurations: perTarget(withArtifact),
+      configurations: perTarget(targetAndArtifact),
       dependsOn: [names.build],
       continuous: true,
       cache: false,
@@ -231,8 +238,8 @@ export function buildUnikernelProject(
     },
     [names.clean]: {
       executor: 'nx-mirage:clean',
+      // clean removes the files of every target, so it needs no configuration per target.
       options: identity(target),
-      configurations: perTarget(identity),
       cache: false,
       metadata: metadata("Remove this unikernel's generated files, artifacts and build objects, leaving other unikernels' builds alone"),
     },
@@ -242,7 +249,7 @@ export function buildUnikernelProject(
     name,
     root: projectRoot,
     projectType: 'application',
-    tags: ['mirage', 'ocaml', `mirage:${family}`, `mirage:target:${target}`],
+    tags: ['mirage', 'ocaml', UNIKERNEL_TAG, `mirage:${family}`, `mirage:target:${target}`],
     targets,
     metadata: {
       technologies: TECHNOLOGIES,

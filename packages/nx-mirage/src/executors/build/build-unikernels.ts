@@ -104,6 +104,9 @@ async function runDune(
   outcomes: Map<string, BuildOutcome>,
   fail: (r: BuildRequest, message: string, output?: string) => void,
 ) {
+  // The versions the manifests record are probed while dune builds.
+  const toolchains = [...new Set(ready.map((r) => targetInfo(r.unikernel.target).toolchain).filter((t): t is FindlibToolchain => !!t))];
+  const fingerprinting = toolchainFingerprint(root, toolchains);
   const all = await runCommand(buildArtifactsCommand(ready.map((r) => r.unikernel), workspaceFile), { cwd: root, env, capture: 'tee', purpose: 'to build unikernels' });
   let built: Array<{ r: BuildRequest; output: string }>;
   if (all.exitCode === 0) {
@@ -119,8 +122,7 @@ async function runDune(
     }
   }
 
-  const toolchains = [...new Set(ready.map((r) => targetInfo(r.unikernel.target).toolchain).filter((t): t is FindlibToolchain => !!t))];
-  const fingerprint = await toolchainFingerprint(root, toolchains);
+  const fingerprint = await fingerprinting;
   for (const { r, output } of built) {
     try {
       const summary = await promote(r.unikernel, fingerprint as unknown as Record<string, unknown>);

@@ -1,12 +1,44 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { duneDirCommand } from '../../domain';
+import { duneDirCommand, isMirageTarget, targetInfo, type MirageTarget } from '../../domain';
 import { withDuneRootLock } from '../../adapters/lock';
 import { runCommand } from '../../adapters/process';
 import { prepareDuneRoot, reducedWorkspace } from '../dune-root';
 import { guarded, parseOptions } from '../shared';
 import { duneSchema, type DuneOptions } from './schema';
+
+/**
+ * The contexts to build a library in: those of the unikernel builds that depend on it in this run (their
+ * dune call then reuses the work instead of compiling the library again), else the host context.
+ */
+function contextsOfDependents(context: ExecutorContext): { contexts: string[]; targets: MirageTarget[] } {
+  const graph = context.taskGraph;
+  const self = graph && Object.values(graph.tasks).find((t) => t.target.project === context.projectName && t.target.target === context.targetName);
+  if (!graph || !self) return { contexts: ['default'], targets: [] };
+  const dependents = new Set<string>();
+  const visit = (id: string) => {
+    for (const [task, deps] of Object.entries(graph.dependencies)) {
+      // Edges are task ids up to Nx 23 and { id } objects from Nx 24.
+      const dependsOnId = (deps as Array<string | { id: string }>).some((d) => (typeof d === 'string' ? d : d.id) === id);
+      if (dependsOnId && !dependents.has(task)) {
+        dependents.add(task);
+        visit(task);
+      }
+    }
+  };
+  visit(self.id);
+  const targets = new Set<MirageTarget>();
+  for (const id of dependents) {
+    const task = graph.tasks[id]!;
+    const config = context.projectsConfigurations?.projects[task.target.project]?.targets?.[task.target.target];
+    const target = (config?.options as { target?: string } | undefined)?.target;
+    const chosen = task.target.configuration && isMirageTarget(task.target.configuration) ? task.target.configuration : target;
+    if (config?.executor === 'nx-mirage:build' && chosen && isMirageTarget(chosen)) targets.add(chosen);
+  }
+  if (targets.size === 0) return { contexts: ['default'], targets: [] };
+  return { contexts: [...new Set([...targets].map((t) => targetInfo(t).context))].sort(), targets: [...targets] };
+}
 
 /**
  * dune for an OCaml library project: build (the default alias, host context only), test (runtest) or format
@@ -20,9 +52,10 @@ export default async function duneExecutor(raw: DuneOptions, context: ExecutorCo
       root,
       async () => {
         await prepareDuneRoot(context, options.duneRoot);
-        const workspace = options.action === 'format' ? undefined : await reducedWorkspace(root, []);
+        const needed = options.action === 'build' ? contextsOfDependents(context) : { contexts: ['default'], targets: [] };
+        const workspace = options.action === 'format' ? undefined : await reducedWorkspace(root, needed.targets);
         try {
-          const r = await runCommand(duneDirCommand(options.action, options.dir, workspace), { cwd: root, purpose: `to ${options.action} ${options.dir}` });
+          const r = await runCommand(duneDirCommand(options.action, options.dir, workspace, needed.contexts), { cwd: root, purpose: `to ${options.action} ${options.dir}` });
           return r.exitCode === 0;
         } finally {
           if (workspace) await rm(workspace, { force: true });
