@@ -7,8 +7,11 @@ function write(root: string, path: string, content: string): void {
   writeFileSync(join(root, path), content);
 }
 
-/** A library of `mods` chained modules with `ctors` constructors each (compiles in seconds, like real code). */
-export function writeLibrary(root: string, dir = 'libs/shared', mods = 8, ctors = 150): void {
+/**
+ * A library of `mods` chained modules with `ctors` constructors each. The defaults are the project that
+ * shared/research/dune.md benchmarks (12 modules of ~740 lines, about 6 s to compile on 2 cores).
+ */
+export function writeLibrary(root: string, dir = 'libs/shared', mods = 12, ctors = 200, funs = 60): void {
   write(root, `${dir}/dune`, '(library (name shared))\n');
   for (let i = 0; i < mods; i++) {
     const cs = Array.from({ length: ctors }, (_, k) => `C${i}_${k}`);
@@ -17,7 +20,7 @@ export function writeLibrary(root: string, dir = 'libs/shared', mods = 8, ctors 
       `let to_string = function\n${cs.map((c) => `  | ${c} (n, s) -> Printf.sprintf "${c}(%d,%s)" n s`).join('\n')}`,
       `let weight = function\n${cs.map((c, k) => `  | ${c} (n, s) -> n * ${k + 1} + String.length s + ${(k * k) % 97}`).join('\n')}`,
       'module M = Map.Make (struct type nonrec t = t let compare a b = compare (weight a) (weight b) end)',
-      ...Array.from({ length: 30 }, (_, f) => `let f${f} l = List.fold_left (fun acc x -> match x with ${cs.slice(0, 25).map((c, k) => `${c} (n, _) when n > ${f} -> acc + n * ${k}`).join(' | ')} | x -> acc + weight x) ${f} l`),
+      ...Array.from({ length: funs }, (_, f) => `let f${f} l = List.fold_left (fun acc x -> match x with ${cs.slice(0, 30).map((c, k) => `${c} (n, _) when n > ${f} -> acc + n * ${k}`).join(' | ')} | x -> acc + weight x) ${f} l`),
       i > 0 ? `let chain x = M${i - 1}.chain x + 1` : 'let chain x = x',
       `let all = [${cs.map((c, k) => `${c} (${k}, "${c}")`).join('; ')}]`,
       'let checksum () = List.fold_left (fun a x -> a + weight x + f3 [x]) 0 all + chain 0',
