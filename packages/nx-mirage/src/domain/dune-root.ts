@@ -78,6 +78,9 @@ export function configuredTarget(contextFile: string): string | undefined {
 
 export type RootFileName = 'dune-project' | 'dune-workspace' | 'dune';
 
+/** The files nx-mirage owns at the dune root. */
+export const ROOT_FILES: readonly RootFileName[] = ['dune-project', 'dune-workspace', 'dune'];
+
 export interface RootFilesPlan {
   /** Files to write (created, or rewritten because nx-mirage or mirage wrote them), relative to the dune root. */
   writes: Partial<Record<RootFileName, string>>;

@@ -52,13 +52,16 @@ export interface WorkspaceAnalysis {
   problems: Array<{ file: string; message: string }>;
 }
 
-const SKIPPED = new Set(['_build', 'duniverse', 'node_modules', 'dist', 'mirage', '_opam', '.git']);
+/** Directories whose files are build products or vendored sources, never projects of the workspace. */
+const SKIPPED_DIRS = new Set(['_build', 'duniverse', 'dist', 'node_modules', '_opam']);
 
-function skipped(file: string): boolean {
-  return file.split('/').slice(0, -1).some((s) => SKIPPED.has(s));
+/** Whether a workspace-relative file lies under a build, vendor or output directory. */
+export function inSkippedDirectory(file: string): boolean {
+  return file.split('/').slice(0, -1).some((segment) => SKIPPED_DIRS.has(segment));
 }
 
-function isInside(path: string, root: string): boolean {
+/** Whether workspace-relative `path` is `root` or below it (`.` contains everything). */
+export function isInside(path: string, root: string): boolean {
   return root === '.' || path === root || path.startsWith(`${root}/`);
 }
 
@@ -93,7 +96,7 @@ export function analyzeWorkspace(
     if (pkg && !analysis.externalPackages.some((e) => e.source === source && e.pkg === pkg)) analysis.externalPackages.push({ source, pkg, sourceFile });
   };
   const unikernelRoots = new Set(unikernels.map((u) => u.root));
-  const files = duneFiles.filter((d) => !skipped(d.file)).sort((a, b) => (a.file < b.file ? -1 : 1));
+  const files = duneFiles.filter((d) => !inSkippedDirectory(d.file)).sort((a, b) => (a.file < b.file ? -1 : 1));
 
   for (const d of files) {
     const root = posix.dirname(d.file);

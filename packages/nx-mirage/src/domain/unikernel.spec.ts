@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { artifactPaths, duneTarget, unbuildableDirectory, buildCommand, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
+import { buildArtifactsCommand, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
 
 const hello = { name: 'hello', dir: 'apps/hello', target: 'hvt' as const };
 
@@ -17,10 +17,10 @@ describe('mirage commands as argument vectors', () => {
     expect(configureCommand(u).args[2]).toBe('apps/$(rm -rf ~); `x` "q"/config.ml');
   });
 
-  it('builds many unikernels in one dune call with --profile release', () => {
-    expect(buildCommand([hello, { name: 'b', dir: 'b', target: 'unix' }, hello])).toEqual({
+  it('builds many unikernels in one dune call with --profile release, each in its context', () => {
+    expect(buildArtifactsCommand([hello, { name: 'b', dir: 'b', target: 'unix' }, hello])).toEqual({
       file: 'dune',
-      args: ['build', '--profile', 'release', '--root', '.', 'apps/hello/dist', 'b/dist'],
+      args: ['build', '--profile', 'release', '--root', '.', '_build/solo5/apps/hello/hello.hvt', '_build/default/b/b'],
     });
   });
 
@@ -44,8 +44,11 @@ describe('mirage commands as argument vectors', () => {
     expect(configureCommand({ name: 'x', dir: 'a b/$(c)', target: 'unix' }).args.slice(1, 3)).toEqual(['-f', 'a b/$(c)/config.ml']);
   });
 
-  it('names the promoted artifacts', () => {
-    expect(artifactPaths(hello)).toEqual(['apps/hello/dist/hello.hvt']);
-    expect(artifactPaths({ ...hello, target: 'xen' })).toEqual(['apps/hello/dist/hello.xen', 'apps/hello/dist/hello.xl', 'apps/hello/dist/hello.xl.in']);
+  it('copies Xen\'s xl files beside the artifact', () => {
+    expect(xlFiles({ ...hello, target: 'xen' })).toEqual([
+      { from: 'mirage/hello.xl', to: 'dist/hello.xl' },
+      { from: 'mirage/hello.xl.in', to: 'dist/hello.xl.in' },
+    ]);
+    expect(xlFiles(hello)).toEqual([]);
   });
 });

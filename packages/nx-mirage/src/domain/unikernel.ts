@@ -77,24 +77,12 @@ export function lockFile(u: UnikernelRef): string {
   return `${opamFile(u)}.locked`;
 }
 
-/** Files the build promotes into `dist/`, relative to the dune root. */
-export function artifactPaths(u: UnikernelRef): string[] {
-  return distFiles(u.name, u.target).map((f) => inDir(u.dir, `dist/${f}`));
-}
 
 /** `mirage configure -f DIR/config.ml -t TARGET FLAGS...`, run from the dune root. */
 export function configureCommand(u: UnikernelRef, flags: readonly string[] = []): Command {
   return { file: 'mirage', args: ['configure', '-f', pathArg(inDir(u.dir, 'config.ml')), '-t', u.target, ...flags] };
 }
 
-/**
- * One `dune build` for many unikernels, as mirage's Makefile does for one: `--profile release` (not
- * `--release`, which drops promotion rules) and each unikernel's `dist` directory as a target.
- */
-export function buildCommand(unikernels: readonly UnikernelRef[]): Command {
-  const dirs = [...new Set(unikernels.map((u) => inDir(u.dir, 'dist')))];
-  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...dirs] };
-}
 
 const MONOREPO_ENV = { OPAMVAR_monorepo: 'opam-monorepo' };
 
@@ -142,10 +130,6 @@ export function pullCommand(u: UnikernelRef, rootAbs: string): Command {
   };
 }
 
-/** The dune context that compiles this unikernel (where `_build/<context>/<dir>` holds its objects). */
-export function buildContext(u: UnikernelRef): string {
-  return targetInfo(u.target).context;
-}
 
 export interface CleanSet {
   /** Globs relative to the unikernel directory: generated files (the lockfile excepted) and dist/ artifacts. */

@@ -4,14 +4,12 @@
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { join } from 'node:path';
-import { declaredContexts, planRootFiles, renderDuneWorkspace, type FindlibToolchain, type MirageTarget, type RootFileName } from '../domain';
+import { ROOT_FILES, declaredContexts, planRootFiles, renderDuneWorkspace, type FindlibToolchain, type MirageTarget } from '../domain';
 import { readTextIfExists, writeFileAtomically } from '../adapters/files';
 import { checkFindlibToolchain, type ToolchainCheck } from '../adapters/toolchain';
 import { tmpdir } from 'node:os';
 import { pluginOptionsFromNxJson, rootHasUnikernel, targetsInUse } from '../plugins/workspace';
 import { ExecutorError } from './shared';
-
-const ROOT_FILES: RootFileName[] = ['dune-project', 'dune-workspace', 'dune'];
 
 export async function prepareDuneRoot(context: ExecutorContext, duneRoot: string): Promise<void> {
   const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);

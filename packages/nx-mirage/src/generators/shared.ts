@@ -5,7 +5,7 @@
 import { readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { planRootFiles, readConfigMl, unbuildableDirectory, type MirageTarget, type RootFileName } from '../domain';
+import { ROOT_FILES, inSkippedDirectory, planRootFiles, readConfigMl, unbuildableDirectory, type MirageTarget, type RootFileName } from '../domain';
 import { formatZodError } from '../utils/zod';
 import { pluginOptionsFromNxJson } from '../plugins/workspace';
 import { unikernelSettings } from '../plugins/options';
@@ -24,20 +24,26 @@ export function pluginOptions(tree: Tree) {
   return pluginOptionsFromNxJson(readNxJson(tree) ?? undefined);
 }
 
-const ROOT_FILES: RootFileName[] = ['dune-project', 'dune-workspace', 'dune'];
-
-/** Writes the root dune files that are missing or nx-mirage's, for the given targets; user files stay. */
-export function writeRootFiles(tree: Tree, duneRoot: string, targets: MirageTarget[], onlyMissing: boolean): string[] {
+/**
+ * Writes the root dune files that are missing or nx-mirage's, for the given targets (only the missing ones
+ * with `onlyMissing`); files the user wrote stay, and what is wrong with them is returned as problems.
+ */
+export function writeRootFiles(
+  tree: Tree,
+  duneRoot: string,
+  targets: MirageTarget[],
+  { onlyMissing = false, rootIsUnikernel = false } = {},
+): { written: string[]; problems: string[] } {
   const path = (f: RootFileName) => posix.join(duneRoot, f);
   const current = Object.fromEntries(ROOT_FILES.map((f) => [f, tree.exists(path(f)) ? (tree.read(path(f), 'utf-8') ?? undefined) : undefined]));
-  const plan = planRootFiles(current, targets);
+  const plan = planRootFiles(current, targets, rootIsUnikernel);
   const written: string[] = [];
   for (const [name, content] of Object.entries(plan.writes) as Array<[RootFileName, string]>) {
     if (onlyMissing && current[name] !== undefined) continue;
     tree.write(path(name), content);
     written.push(path(name));
   }
-  return written;
+  return { written, problems: plan.problems };
 }
 
 /** Appends the lines of `entries` that `.gitignore` at `path` lacks, under a comment; returns whether it changed. */
@@ -54,14 +60,11 @@ export function addGitignoreEntries(tree: Tree, path: string, comment: string, e
 /** What mirage configure writes into a unikernel directory, which is regenerated and never committed. */
 export const UNIKERNEL_GITIGNORE = ['/dune', '/dune.build', '/dune.config', '/dist/', '/duniverse/', '/mirage/*', '!/mirage/*.opam.locked'];
 
-/** Directories whose config.ml files are never unikernels of the workspace (as in inference). */
-const SKIPPED = new Set(['_build', 'duniverse', 'dist', 'node_modules']);
-
 /** Unikernels declared by config.ml files in the tree: name and directory. */
 export function unikernelsInTree(tree: Tree): Array<{ name: string; dir: string }> {
   const out: Array<{ name: string; dir: string }> = [];
   visitNotIgnoredFiles(tree, '', (file) => {
-    if (posix.basename(file) !== 'config.ml' || file.split('/').slice(0, -1).some((s) => SKIPPED.has(s))) return;
+    if (posix.basename(file) !== 'config.ml' || inSkippedDirectory(file)) return;
     const info = readConfigMl(tree.read(file, 'utf-8') ?? '');
     if (info.isMirage && info.name) out.push({ name: info.name, dir: posix.dirname(file) });
   });

@@ -20,6 +20,8 @@ import {
 import {
   DuneSyntaxError,
   analyzeWorkspace,
+  inSkippedDirectory,
+  isInside,
   owningProject,
   readConfigMl,
   readDuneFile,
@@ -38,13 +40,6 @@ import { normalizePluginOptions, unikernelSettings, type MiragePluginOptions, ty
 import { buildLibraryProject, buildUnikernelProject } from './project';
 
 export const CONFIG_GLOB = '**/{config.ml,dune,*.opam.locked}';
-
-/** Directories whose files are build products or vendored sources, never projects of the workspace. */
-const SKIPPED_DIRS = new Set(['_build', 'duniverse', 'dist', 'node_modules', '_opam']);
-
-export function isSkippedConfigFile(file: string): boolean {
-  return file.split('/').slice(0, -1).some((segment) => SKIPPED_DIRS.has(segment));
-}
 
 /** Counts file parses, so tests can prove a warm run parses nothing. */
 export const parseStats = { parsed: 0 };
@@ -156,7 +151,7 @@ const memo = new Map<string, Promise<Analysis>>();
 /** The analysis for these files and options; memoized by file contents, so createDependencies reuses createNodes'. */
 async function analyze(workspaceRoot: string, matched: readonly string[], options: NormalizedPluginOptions): Promise<Analysis> {
   // Sorted, so that which of two same-named unikernels is reported does not depend on discovery order.
-  const files = matched.filter((f) => !isSkippedConfigFile(f)).sort();
+  const files = matched.filter((f) => !inSkippedDirectory(f)).sort();
   const hashes = await hashFiles(workspaceRoot, files);
   const key = JSON.stringify([workspaceRoot, options, files, hashes]);
   let found = memo.get(key);
@@ -241,10 +236,6 @@ async function analyzeFiles(workspaceRoot: string, files: string[], hashes: stri
 
 function readDuneLibraries(info: DuneFileInfo): boolean {
   return info.libraries.length > 0;
-}
-
-function isInside(dir: string, root: string): boolean {
-  return root === '.' || dir === root || dir.startsWith(`${root}/`);
 }
 
 /** Names Nx accepts in `nx run NAME:target` and that mirage turns into file names unchanged. */

@@ -68,7 +68,7 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
   }
   if (changed) updateNxJson(tree, nxJson);
 
-  writeRootFiles(tree, pluginOptions(tree).duneRoot, [], true);
+  writeRootFiles(tree, pluginOptions(tree).duneRoot, [], { onlyMissing: true });
   addGitignoreEntries(tree, '.gitignore', 'nx-mirage: dune builds and vendored OCaml sources', ['_build/', 'duniverse/']);
 
   if (!options.skipPackageJson) {

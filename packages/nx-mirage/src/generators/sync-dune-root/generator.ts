@@ -4,21 +4,17 @@
  * of every lockfile in step with it.
  */
 import { createProjectGraphAsync, readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
-import { posix } from 'node:path';
-import { lockVersionsJson, lockVersionsJsonPath, planRootFiles, readOpamLockfile, type RootFileName } from '../../domain';
+import { lockVersionsJson, lockVersionsJsonPath, readOpamLockfile } from '../../domain';
+import { writeRootFiles } from '../shared';
 import { pluginOptionsFromNxJson, rootHasUnikernel, targetsInUse } from '../../plugins/workspace';
-
-const ROOT_FILES: RootFileName[] = ['dune-project', 'dune-workspace', 'dune'];
 
 export default async function syncDuneRootGenerator(tree: Tree): Promise<{ outOfSyncMessage?: string } | void> {
   const options = pluginOptionsFromNxJson(readNxJson(tree) ?? undefined);
   const graph = await createProjectGraphAsync();
   const projects = Object.fromEntries(Object.entries(graph.nodes).map(([name, node]) => [name, node.data]));
-  const path = (f: RootFileName) => posix.join(options.duneRoot, f);
-  const current = Object.fromEntries(ROOT_FILES.map((f) => [f, tree.exists(path(f)) ? tree.read(path(f), 'utf-8') ?? undefined : undefined]));
-  const plan = planRootFiles(current, targetsInUse(projects, options), rootHasUnikernel(projects, options.duneRoot));
-  const written = Object.entries(plan.writes) as Array<[RootFileName, string]>;
-  for (const [name, content] of written) tree.write(path(name), content);
+  const { written, problems } = writeRootFiles(tree, options.duneRoot, targetsInUse(projects, options), {
+    rootIsUnikernel: rootHasUnikernel(projects, options.duneRoot),
+  });
   // The JSON view of each lockfile, which inputs select packages from (also written by the lock target).
   const views: string[] = [];
   visitNotIgnoredFiles(tree, options.duneRoot === '.' ? '' : options.duneRoot, (file) => {
@@ -31,9 +27,9 @@ export default async function syncDuneRootGenerator(tree: Tree): Promise<{ outOf
     }
   });
   const messages = [
-    ...(written.length ? [`The dune root files ${written.map(([n]) => path(n)).join(', ')} do not match the mirage targets in use.`] : []),
+    ...(written.length ? [`The dune root files ${written.join(', ')} do not match the mirage targets in use.`] : []),
     ...(views.length ? [`The package versions of ${views.join(', ')} do not match their lockfiles.`] : []),
-    ...plan.problems,
+    ...problems,
   ];
   return messages.length ? { outOfSyncMessage: messages.join('\n') } : undefined;
 }

@@ -52,7 +52,7 @@ export async function unikernelGenerator(tree: Tree, raw: UnikernelOptions) {
     writeJson(tree, posix.join(dir, 'project.json'), { name: options.name, implicitDependencies: [options.serve] });
   }
   if (options.target && options.target !== plugin.target) setUnikernelTarget(tree, options.name, options.target);
-  writeRootFiles(tree, plugin.duneRoot, targetsInTree(tree), false);
+  writeRootFiles(tree, plugin.duneRoot, targetsInTree(tree));
   if (!options.skipFormat) await formatFiles(tree);
   return init;
 }
