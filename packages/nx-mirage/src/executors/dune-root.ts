@@ -2,10 +2,11 @@
  * Keeps the dune root ready before mirage or dune run in it: nx-mirage's dune-project, dune-workspace (with the
  * contexts of the targets in use) and root dune file. Called while holding the dune root lock.
  */
-import type { ExecutorContext } from '@nx/devkit';
+import { logger, type ExecutorContext } from '@nx/devkit';
 import { join } from 'node:path';
 import { ROOT_FILES, declaredContexts, planRootFiles, renderDuneWorkspace, type FindlibToolchain, type MirageTarget } from '../domain';
 import { readTextIfExists, writeFileAtomically } from '../adapters/files';
+import { withDuneRootLock } from '../adapters/lock';
 import { checkFindlibToolchain, type ToolchainCheck } from '../adapters/toolchain';
 import { tmpdir } from 'node:os';
 import { pluginOptionsFromNxJson, rootHasUnikernel, targetsInUse } from '../plugins/workspace';
@@ -37,12 +38,30 @@ export async function reducedWorkspace(root: string, targets: MirageTarget[], ch
   let undefinedToolchain = false;
   for (const ctx of declared) {
     if (ctx !== 'solo5' && ctx !== 'unikraft') continue;
-    let check = checks.get(ctx);
-    if (!check) checks.set(ctx, (check = checkFindlibToolchain(ctx, root)));
-    if (!(await check).defined) undefinedToolchain = true;
+    if (!(await toolchainCheck(checks, ctx, root)).defined) undefinedToolchain = true;
   }
   if (!undefinedToolchain) return undefined;
   const file = join(tmpdir(), `nx-mirage-workspace-${process.pid}-${Date.now()}`);
   await writeFileAtomically(file, renderDuneWorkspace(targets));
   return file;
+}
+
+/** The findlib toolchain check of `name`, made once per build however many unikernels and steps ask. */
+export function toolchainCheck(checks: Map<FindlibToolchain, Promise<ToolchainCheck>>, name: FindlibToolchain, root: string): Promise<ToolchainCheck> {
+  let check = checks.get(name);
+  if (!check) checks.set(name, (check = checkFindlibToolchain(name, root)));
+  return check;
+}
+
+/** Runs `body` under the dune root's lock, saying so when another dune run in that root makes it wait. */
+export function underDuneRootLock<T>(root: string, duneRoot: string, body: () => Promise<T>): Promise<T> {
+  const where = duneRoot === '.' ? 'the workspace root' : duneRoot;
+  return withDuneRootLock(root, body, () => logger.info(`nx-mirage: waiting for another dune run in ${where} to finish...`));
+}
+
+/** Requests grouped by dune root, each group with the root's absolute path (one lock and one dune call each). */
+export function byDuneRoot<R extends { duneRoot: string; unikernel: { root: string } }>(requests: readonly R[]): Array<{ duneRoot: string; root: string; group: R[] }> {
+  const groups = new Map<string, R[]>();
+  for (const r of requests) groups.set(r.duneRoot, [...(groups.get(r.duneRoot) ?? []), r]);
+  return [...groups].map(([duneRoot, group]) => ({ duneRoot, root: group[0]!.unikernel.root, group }));
 }

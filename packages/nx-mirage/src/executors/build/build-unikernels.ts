@@ -24,11 +24,10 @@ import {
   type FindlibToolchain,
 } from '../../domain';
 import { copyFileAtomic, exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
-import { withDuneRootLock } from '../../adapters/lock';
 import { probe, runCommand } from '../../adapters/process';
-import { checkFindlibToolchain, onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
+import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../plugins/workspace';
-import { prepareDuneRoot, reducedWorkspace } from '../dune-root';
+import { byDuneRoot, prepareDuneRoot, reducedWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
 import { ExecutorError, type LocatedUnikernel } from '../shared';
 
 export interface BuildRequest {
@@ -46,15 +45,8 @@ export interface BuildOutcome {
 
 export async function buildUnikernels(requests: BuildRequest[], context: ExecutorContext): Promise<Map<string, BuildOutcome>> {
   const outcomes = new Map<string, BuildOutcome>();
-  const byRoot = new Map<string, BuildRequest[]>();
-  for (const r of requests) byRoot.set(r.duneRoot, [...(byRoot.get(r.duneRoot) ?? []), r]);
-  for (const [duneRoot, group] of byRoot) {
-    const root = group[0]!.unikernel.root;
-    await withDuneRootLock(
-      root,
-      () => buildInRoot(duneRoot, root, group, context, outcomes),
-      () => logger.info(`nx-mirage: waiting for another dune run in ${duneRoot === '.' ? 'the workspace root' : duneRoot} to finish...`),
-    );
+  for (const { duneRoot, root, group } of byDuneRoot(requests)) {
+    await underDuneRootLock(root, duneRoot, () => buildInRoot(duneRoot, root, group, context, outcomes));
   }
   return outcomes;
 }
@@ -89,7 +81,7 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
   const env = await duneEnv(context, root);
   const workspaceFile = await reducedWorkspace(root, ready.map((r) => r.unikernel.target), toolchainChecks);
   try {
-    await runDune(root, ready, env, workspaceFile, context, outcomes, fail);
+    await runDune(root, ready, env, workspaceFile, outcomes, fail);
   } finally {
     if (workspaceFile) await rm(workspaceFile, { force: true });
   }
@@ -100,7 +92,6 @@ async function runDune(
   ready: BuildRequest[],
   env: Record<string, string | undefined>,
   workspaceFile: string | undefined,
-  context: ExecutorContext,
   outcomes: Map<string, BuildOutcome>,
   fail: (r: BuildRequest, message: string, output?: string) => void,
 ) {
@@ -150,9 +141,7 @@ async function preflight(r: BuildRequest, root: string, checks: Map<FindlibToolc
   }
   const toolchain = targetInfo(u.target).toolchain;
   if (toolchain) {
-    let check = checks.get(toolchain);
-    if (!check) checks.set(toolchain, (check = checkFindlibToolchain(toolchain, root)));
-    const result = await check;
+    const result = await toolchainCheck(checks, toolchain, root);
     if (!result.defined) {
       return (
         `the ${toolchain} findlib toolchain that ${u.target} builds need is not defined: ${result.reason}. ` +

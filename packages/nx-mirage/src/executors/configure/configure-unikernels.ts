@@ -4,9 +4,8 @@
  */
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { configureCommand } from '../../domain';
-import { withDuneRootLock } from '../../adapters/lock';
 import { ToolError, runCommand } from '../../adapters/process';
-import { prepareDuneRoot } from '../dune-root';
+import { byDuneRoot, prepareDuneRoot, underDuneRootLock } from '../dune-root';
 import type { LocatedUnikernel } from '../shared';
 
 export interface ConfigureRequest {
@@ -18,36 +17,30 @@ export interface ConfigureRequest {
 
 export async function configureUnikernels(requests: ConfigureRequest[], context: ExecutorContext, capture: boolean) {
   const outcomes = new Map<string, { success: boolean; output: string }>();
-  const byRoot = new Map<string, ConfigureRequest[]>();
-  for (const r of requests) byRoot.set(r.duneRoot, [...(byRoot.get(r.duneRoot) ?? []), r]);
-  for (const [duneRoot, group] of byRoot) {
-    await withDuneRootLock(
-      group[0]!.unikernel.root,
-      async () => {
+  for (const { duneRoot, root, group } of byDuneRoot(requests)) {
+    await underDuneRootLock(root, duneRoot, async () => {
+      try {
+        await prepareDuneRoot(context, duneRoot);
+      } catch (e) {
+        for (const r of group) outcomes.set(r.id, { success: false, output: `${(e as Error).message}\n` });
+        logger.error((e as Error).message);
+        return;
+      }
+      for (const r of group) {
         try {
-          await prepareDuneRoot(context, duneRoot);
+          const result = await runCommand(configureCommand(r.unikernel, r.flags), {
+            cwd: r.unikernel.root,
+            purpose: `to configure ${r.unikernel.dir}`,
+            capture: capture ? 'tee' : false,
+          });
+          outcomes.set(r.id, { success: result.exitCode === 0, output: result.all });
         } catch (e) {
-          for (const r of group) outcomes.set(r.id, { success: false, output: `${(e as Error).message}\n` });
-          logger.error((e as Error).message);
-          return;
+          if (!(e instanceof ToolError)) throw e;
+          logger.error(e.message);
+          outcomes.set(r.id, { success: false, output: `${e.message}\n` });
         }
-        for (const r of group) {
-          try {
-            const result = await runCommand(configureCommand(r.unikernel, r.flags), {
-              cwd: r.unikernel.root,
-              purpose: `to configure ${r.unikernel.dir}`,
-              capture: capture ? 'tee' : false,
-            });
-            outcomes.set(r.id, { success: result.exitCode === 0, output: result.all });
-          } catch (e) {
-            if (!(e instanceof ToolError)) throw e;
-            logger.error(e.message);
-            outcomes.set(r.id, { success: false, output: `${e.message}\n` });
-          }
-        }
-      },
-      () => logger.info('nx-mirage: waiting for another dune run in the same dune root to finish...'),
-    );
+      }
+    });
   }
   return outcomes;
 }

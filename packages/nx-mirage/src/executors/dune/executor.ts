@@ -1,10 +1,9 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { duneDirCommand, isMirageTarget, targetInfo, type MirageTarget } from '../../domain';
-import { withDuneRootLock } from '../../adapters/lock';
 import { runCommand } from '../../adapters/process';
-import { prepareDuneRoot, reducedWorkspace } from '../dune-root';
+import { prepareDuneRoot, reducedWorkspace, underDuneRootLock } from '../dune-root';
 import { guarded, parseOptions } from '../shared';
 import { duneSchema, type DuneOptions } from './schema';
 
@@ -48,20 +47,16 @@ export default async function duneExecutor(raw: DuneOptions, context: ExecutorCo
   return guarded(async () => {
     const options = parseOptions(duneSchema, raw, 'dune');
     const root = resolve(context.root, options.duneRoot);
-    return withDuneRootLock(
-      root,
-      async () => {
-        await prepareDuneRoot(context, options.duneRoot);
-        const needed = options.action === 'build' ? contextsOfDependents(context) : { contexts: ['default'], targets: [] };
-        const workspace = options.action === 'format' ? undefined : await reducedWorkspace(root, needed.targets);
-        try {
-          const r = await runCommand(duneDirCommand(options.action, options.dir, workspace, needed.contexts), { cwd: root, purpose: `to ${options.action} ${options.dir}` });
-          return r.exitCode === 0;
-        } finally {
-          if (workspace) await rm(workspace, { force: true });
-        }
-      },
-      () => logger.info('nx-mirage: waiting for another dune run in the same dune root to finish...'),
-    );
+    return underDuneRootLock(root, options.duneRoot, async () => {
+      await prepareDuneRoot(context, options.duneRoot);
+      const needed = options.action === 'build' ? contextsOfDependents(context) : { contexts: ['default'], targets: [] };
+      const workspace = options.action === 'format' ? undefined : await reducedWorkspace(root, needed.targets);
+      try {
+        const r = await runCommand(duneDirCommand(options.action, options.dir, workspace, needed.contexts), { cwd: root, purpose: `to ${options.action} ${options.dir}` });
+        return r.exitCode === 0;
+      } finally {
+        if (workspace) await rm(workspace, { force: true });
+      }
+    });
   });
 }
