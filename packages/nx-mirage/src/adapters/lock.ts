@@ -9,17 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 
-export function duneRootLockPath(root: string): string {
+export function duneRootLockPath(root: string, kind = 'dune'): string {
   const key = createHash('sha256').update(realpathSync(root)).digest('hex').slice(0, 16);
-  return join(tmpdir(), `nx-mirage-dune-${key}.lock`);
+  return join(tmpdir(), `nx-mirage-${kind}-${key}.lock`);
 }
 
 /** Runs `body` while holding the dune root's lock; `onWait` is called once if another process holds it. */
-export async function withDuneRootLock<T>(root: string, body: () => Promise<T>, onWait?: () => void): Promise<T> {
-  const lockfilePath = duneRootLockPath(root);
+export function withDuneRootLock<T>(root: string, body: () => Promise<T>, onWait?: () => void): Promise<T> {
+  return withDirectoryLock(root, 'dune', body, onWait);
+}
+
+/** Runs `body` while holding the lock of kind `kind` on the existing directory `dir`, across processes. */
+export async function withDirectoryLock<T>(dir: string, kind: string, body: () => Promise<T>, onWait?: () => void): Promise<T> {
+  const lockfilePath = duneRootLockPath(dir, kind);
   const options = { lockfilePath, realpath: false, stale: 20_000, update: 5_000 };
-  if (await lockfile.check(root, options)) onWait?.();
-  const release = await lockfile.lock(root, { ...options, retries: { retries: 1_000_000, factor: 1.2, minTimeout: 50, maxTimeout: 500 } });
+  if (await lockfile.check(dir, options)) onWait?.();
+  const release = await lockfile.lock(dir, { ...options, retries: { retries: 1_000_000, factor: 1.2, minTimeout: 50, maxTimeout: 500 } });
   try {
     return await body();
   } finally {

@@ -12,3 +12,4 @@ export * from './manifest';
 export * from './dune-file';
 export * from './graph';
 export * from './runner';
+export * from './toolchain';

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import {
+  guardRequirement,
+  mergeRequirements,
+  predictedSwitchPackages,
+  readInstalledVersions,
+  readOpamEnvSexp,
+  readSwitchDependencies,
+  renderToolchainOpamFile,
+  toolchainKey,
+} from './toolchain';
+
+const GENERATED = `opam-version: "2.0"
+depends: [
+  "mirage" { build & >= "4.11.0" & < "4.12.0" }
+  "opam-monorepo" { build & >= "0.3.2" }
+  "lwt" { ?monorepo }
+  "mirage-solo5" { ?monorepo & >= "0.10.0" & < "0.11.0" }
+  "ocaml-solo5" { build & >= "0.8.2" & < "2.0.0" }
+  "solo5" { build & >= "0.7.5" & < "0.13.0" }
+]
+x-opam-monorepo-opam-provided: ["mirage" "ocaml-solo5" "opam-monorepo" "solo5"]
+`;
+
+describe('switch requirements', () => {
+  it('reads the switch-scope (build) dependencies of a generated opam file, not the monorepo ones', () => {
+    expect(readSwitchDependencies(GENERATED)).toEqual([
+      { name: 'mirage', constraint: '>= "4.11.0" & < "4.12.0"' },
+      { name: 'opam-monorepo', constraint: '>= "0.3.2"' },
+      { name: 'ocaml-solo5', constraint: '>= "0.8.2" & < "2.0.0"' },
+      { name: 'solo5', constraint: '>= "0.7.5" & < "0.13.0"' },
+    ]);
+  });
+
+  it('predicts what mirage 4.11.1 generates, so the key does not change once configure has run', () => {
+    const predicted = mergeRequirements([predictedSwitchPackages('solo5', true)]);
+    const afterConfigure = mergeRequirements([predicted, readSwitchDependencies(GENERATED)]);
+    expect(afterConfigure).toEqual(predicted);
+    expect(predicted.map((p) => p.name)).toEqual(['dune', 'mirage', 'ocaml-solo5', 'ocamlfind', 'opam-monorepo', 'solo5']);
+    expect(predictedSwitchPackages('unix', false).map((p) => p.name)).toEqual(['mirage', 'dune', 'ocamlfind']);
+  });
+
+  it('joins the constraints of several unikernels, with a config.ml version guard on mirage', () => {
+    const guard = guardRequirement([{ op: '>=', version: '4.9.0' }, { op: '<', version: '4.12.0' }])!;
+    expect(mergeRequirements([predictedSwitchPackages('unix', false), [guard]]).find((p) => p.name === 'mirage')).toEqual({
+      name: 'mirage',
+      constraint: '>= "4.11.0" & < "4.12.0" & >= "4.9.0"',
+    });
+  });
+
+  it('keys the set of packages, constraints, compiler and repositories, not their order', () => {
+    const repositories = [{ name: 'default', url: 'https://opam.ocaml.org' }];
+    const a = { compiler: 'ocaml-base-compiler.5.4.1', repositories, packages: predictedSwitchPackages('solo5', true) };
+    const b = { ...a, packages: [...a.packages].reverse() };
+    expect(toolchainKey(a)).toBe(toolchainKey(b));
+    expect(toolchainKey({ ...a, compiler: 'ocaml-system' })).not.toBe(toolchainKey(a));
+    expect(toolchainKey({ ...a, packages: predictedSwitchPackages('unix', true) })).not.toBe(toolchainKey(a));
+    expect(toolchainKey({ ...a, repositories: [{ name: 'default', url: 'file:///mirror' }] })).not.toBe(toolchainKey(a));
+    expect(renderToolchainOpamFile(a)).toContain('  "solo5" { >= "0.7.5" & < "0.13.0" }\n');
+  });
+});
+
+describe('opam output', () => {
+  it('reads installed versions, leaving out packages not asked for and not installed', () => {
+    expect(readInstalledVersions('dune 2.9.3\nmirage 4.11.1\nlwt 5.7.0\nsolo5 --\n', ['mirage', 'dune', 'solo5'])).toEqual({ dune: '2.9.3', mirage: '4.11.1' });
+  });
+
+  it('reads `opam env --sexp`', () => {
+    expect(readOpamEnvSexp('(\n  ("OPAMROOT" "/r")\n  ("PATH" "/r/s/bin:@P@")\n  ("X" "a \\"b\\"")\n)\n')).toEqual({ OPAMROOT: '/r', PATH: '/r/s/bin:@P@', X: 'a "b"' });
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * The OCaml toolchain a workspace of unikernels needs: the switch-scope packages (`{ build & ... }` in the opam
+ * files mirage generates) with their constraints, the compiler and the opam repositories, and the key that
+ * identifies that set. A managed opam switch is keyed by it: the same key never runs opam again.
+ */
+import { createHash } from 'node:crypto';
+import type { TargetFamily } from './targets';
+import type { VersionConstraint } from './version';
+
+/** A package of the switch with its version formula in opam syntax (`>= "4.11.0" & < "4.12.0"`), if any. */
+export interface SwitchRequirement {
+  name: string;
+  constraint?: string;
+}
+
+export interface OpamRepository {
+  name: string;
+  url: string;
+}
+
+export interface ToolchainSpec {
+  /** The compiler package of the switch (`ocaml-base-compiler.5.4.1`, `ocaml-system`). */
+  compiler: string;
+  repositories: OpamRepository[];
+  packages: SwitchRequirement[];
+}
+
+/** Where the toolchain comes from: a switch nx-mirage manages, or whatever is on PATH (opam switch, Nix, system). */
+export type ToolchainSource = 'managed' | 'path';
+
+/** The managed switch's name inside its opam root. */
+export const MANAGED_SWITCH = 'nx-mirage';
+
+/** The default compiler of a managed switch: one that ocaml-solo5 1.x (mirage 4.11's solo5 targets) accepts. */
+export const DEFAULT_COMPILER = 'ocaml-base-compiler.5.4.1';
+
+export const DEFAULT_REPOSITORIES: readonly OpamRepository[] = [{ name: 'default', url: 'https://opam.ocaml.org' }];
+
+/** The record of the toolchain in use, relative to the workspace root; configure and build hash it. */
+export const TOOLCHAIN_RECORD = '.nx-mirage/toolchain.json';
+
+/** Default directory of the managed switch (opam root and state), relative to the workspace root. */
+export const DEFAULT_TOOLCHAIN_DIR = '.nx-mirage/toolchain';
+
+const range = (min: string, max?: string) => `>= "${min}"${max ? ` & < "${max}"` : ''}`;
+
+/**
+ * Switch-scope packages mirage 4.11.1 writes into the opam file of a unikernel (`target.ml`, `mirage.ml`),
+ * plus the tools nx-mirage itself runs (dune, ocamlfind).
+ */
+export function predictedSwitchPackages(family: TargetFamily, monorepo: boolean): SwitchRequirement[] {
+  const out: SwitchRequirement[] = [{ name: 'mirage', constraint: range('4.11.0', '4.12.0') }, { name: 'dune' }, { name: 'ocamlfind' }];
+  if (monorepo) out.push({ name: 'opam-monorepo', constraint: range('0.3.2') });
+  if (family === 'solo5' || family === 'xen') out.push({ name: 'ocaml-solo5', constraint: range('0.8.2', '2.0.0') }, { name: 'solo5', constraint: range('0.7.5', '0.13.0') });
+  if (family === 'unikraft') out.push({ name: 'ocaml-unikraft', constraint: range('1.0.0', '2.0.0') });
+  return out;
+}
+
+/** A config.ml version guard (`(* mirage >= 4.9.0 & < 4.12.0 *)`) as a constraint on the mirage package. */
+export function guardRequirement(constraints: readonly VersionConstraint[]): SwitchRequirement | undefined {
+  if (constraints.length === 0) return undefined;
+  return { name: 'mirage', constraint: constraints.map((c) => `${c.op} "${c.version}"`).join(' & ') };
+}
+
+/**
+ * The switch-scope dependencies of an opam file that mirage generated: the `depends` entries whose filter
+ * holds `build` (monorepo-scope entries carry `?monorepo` instead), with the rest of the filter as constraint.
+ */
+export function readSwitchDependencies(opamText: string): SwitchRequirement[] {
+  const depends = /^depends:\s*\[([^]*?)^\]/m.exec(opamText)?.[1] ?? '';
+  const out: SwitchRequirement[] = [];
+  for (const m of depends.matchAll(/"([^"]+)"\s*(?:\{([^}]*)\})?/g)) {
+    const filter = (m[2] ?? '').trim();
+    const terms = filter.split('&').map((t) => t.trim()).filter(Boolean);
+    if (!terms.includes('build') || terms.some((t) => t.startsWith('?'))) continue;
+    const rest = terms.filter((t) => t !== 'build');
+    out.push({ name: m[1]!, ...(rest.length ? { constraint: rest.join(' & ') } : {}) });
+  }
+  return out;
+}
+
+/** One requirement per package, the constraints of all of them joined with `&` (identical terms once), sorted. */
+export function mergeRequirements(lists: Iterable<readonly SwitchRequirement[]>): SwitchRequirement[] {
+  const terms = new Map<string, Set<string>>();
+  for (const list of lists) {
+    for (const r of list) {
+      const set = terms.get(r.name) ?? new Set<string>();
+      for (const t of (r.constraint ?? '').split('&').map((x) => x.trim()).filter(Boolean)) set.add(t);
+      terms.set(r.name, set);
+    }
+  }
+  return [...terms.keys()].sort().map((name) => {
+    const set = [...terms.get(name)!];
+    return set.length ? { name, constraint: set.join(' & ') } : { name };
+  });
+}
+
+/** The key of a toolchain: the same packages, constraints, compiler and repositories give the same key. */
+export function toolchainKey(spec: ToolchainSpec): string {
+  const canonical = JSON.stringify({
+    compiler: spec.compiler,
+    repositories: spec.repositories.map((r) => [r.name, r.url]),
+    packages: mergeRequirements([spec.packages]).map((p) => [p.name, p.constraint ?? '']),
+  });
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+/**
+ * The opam file nx-mirage installs the switch from (`opam install --deps-only FILE`): one package whose
+ * dependencies are the switch requirements, so opam's solver installs or upgrades only what does not satisfy them.
+ */
+export function renderToolchainOpamFile(spec: ToolchainSpec): string {
+  const deps = mergeRequirements([spec.packages]).map((p) => `  "${p.name}"${p.constraint ? ` { ${p.constraint} }` : ''}`);
+  return [
+    'opam-version: "2.0"',
+    'name: "nx-mirage-toolchain"',
+    'version: "dev"',
+    'synopsis: "Switch-scope tools of the unikernels of an Nx workspace (written by nx-mirage)"',
+    `x-nx-mirage-toolchain-key: "${toolchainKey(spec)}"`,
+    'depends: [',
+    ...deps,
+    ']',
+    '',
+  ].join('\n');
+}
+
+/** The package name of a compiler spec (`ocaml-base-compiler.5.4.1` → `ocaml-base-compiler`). */
+export function compilerPackageName(compiler: string): string {
+  return compiler.split('.', 1)[0]!;
+}
+
+/**
+ * `opam list --columns=name,installed-version --short` output (one `name version` per line) as a map, keeping
+ * only the packages asked for.
+ */
+export function readInstalledVersions(listing: string, wanted: readonly string[]): Record<string, string> {
+  const want = new Set(wanted);
+  const out: Record<string, string> = {};
+  for (const line of listing.split('\n')) {
+    const [name, version] = line.trim().split(/\s+/);
+    if (name && version && want.has(name) && version !== '--') out[name] = version;
+  }
+  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]!]));
+}
+
+/**
+ * `opam env --sexp` output (`((VAR "value") ...)`) as variables. Values are OCaml string literals; only the
+ * escapes opam writes (`\\` and `\"`) occur in paths.
+ */
+export function readOpamEnvSexp(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/\(\s*"?([A-Za-z_][A-Za-z0-9_]*)"?\s+"((?:[^"\\]|\\.)*)"\s*\)/g)) {
+    out[m[1]!] = m[2]!.replace(/\\(.)/g, '$1');
+  }
+  return out;
+}
+
+/** What the toolchain record holds: machine-independent, so equal toolchains give equal task hashes. */
+export interface ToolchainRecord {
+  source: ToolchainSource;
+  /** The managed switch key; absent for a toolchain from PATH. */
+  key?: string;
+  compiler?: string;
+  versions: Record<string, string>;
+}
+
+export function renderToolchainRecord(record: ToolchainRecord): string {
+  const versions = Object.fromEntries(Object.keys(record.versions).sort().map((k) => [k, record.versions[k]]));
+  return JSON.stringify({ ...record, versions }, null, 2) + '\n';
+}
