@@ -1,5 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { ExecutorError, locateUnikernel, parseOptions, type LocatedUnikernel } from './shared';
+import { logger } from '@nx/devkit';
+import { ExecutorError, isUserError, locateUnikernel, parseOptions, type LocatedUnikernel } from './shared';
+import { useToolchain } from './use-toolchain';
 import type { z } from 'zod';
 
 export interface BatchTaskResult {
@@ -24,6 +26,12 @@ export async function runBatch<S extends z.ZodType, R extends { id: string }>(
 ): Promise<Record<string, BatchTaskResult>> {
   const startTime = Date.now();
   const results: Record<string, BatchTaskResult> = {};
+  try {
+    await useToolchain(context, (line) => logger.info(line));
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    return Object.fromEntries(Object.keys(inputs).map((id) => [id, { success: false, terminalOutput: `${e.message}\n`, startTime, endTime: Date.now() }]));
+  }
   const requests: R[] = [];
   for (const [id, raw] of Object.entries(inputs)) {
     try {

@@ -8,7 +8,9 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { z } from 'zod';
 import { MIRAGE_TARGETS, type UnikernelRef } from '../domain';
 import { ToolError } from '../adapters/process';
+import { ToolchainError } from '../adapters/managed-switch';
 import { formatZodError } from '../utils/zod';
+import { useToolchain } from './use-toolchain';
 
 export const mirageTargetOption = z
   .enum(MIRAGE_TARGETS, {
@@ -63,12 +65,21 @@ export function unikernelOf(context: ExecutorContext, options: UnikernelOptions)
   return locateUnikernel(context, context.projectName, options);
 }
 
-/** Runs an executor body; errors users can hit become one logged message and `success: false`. */
-export async function guarded(body: () => Promise<boolean>): Promise<{ success: boolean }> {
+/** Errors a user can hit and fix: reported as their message alone, with a non-zero exit. */
+export function isUserError(e: unknown): e is Error {
+  return e instanceof ExecutorError || e instanceof ToolError || e instanceof ToolchainError;
+}
+
+/**
+ * Runs an executor body; errors users can hit become one logged message and `success: false`. With a
+ * context, the workspace's toolchain is resolved first (a managed switch is created or updated on demand).
+ */
+export async function guarded(body: () => Promise<boolean>, context?: ExecutorContext): Promise<{ success: boolean }> {
   try {
+    if (context) await useToolchain(context, (line) => logger.info(line));
     return { success: await body() };
   } catch (e) {
-    if (e instanceof ExecutorError || e instanceof ToolError) {
+    if (isUserError(e)) {
       logger.error(e.message);
       return { success: false };
     }

@@ -1,6 +1,7 @@
 import { isAbsolute, posix } from 'node:path';
 import { z } from 'zod';
 import { MIRAGE_TARGETS } from '../domain/targets';
+import { DEFAULT_COMPILER, DEFAULT_REPOSITORIES, DEFAULT_TOOLCHAIN_DIR } from '../domain/toolchain';
 import { formatZodError } from '../utils/zod';
 
 const mirageTarget = z.enum(MIRAGE_TARGETS, {
@@ -29,6 +30,32 @@ const targetName = (fallback: string) =>
 const perUnikernel = z.strictObject({
   target: mirageTarget.optional(),
   configureFlags: configureFlags.optional(),
+});
+
+const toolchainOptions = z.strictObject({
+  /**
+   * "path": the tools on PATH (an opam switch, Nix, the system), as set up by the user. "auto": those when they
+   * are all there, else a managed opam switch. "managed": always the managed switch.
+   */
+  mode: z.enum(['path', 'auto', 'managed'], { error: 'must be "path" (tools on PATH), "auto" (PATH, else a managed opam switch) or "managed"' }).default('path'),
+  /** Directory of the managed switch (opam root and state); relative to the workspace root or absolute. */
+  dir: z.string({ error: 'must be a directory path' }).min(1).default(DEFAULT_TOOLCHAIN_DIR),
+  /** Compiler package of the managed switch. */
+  compiler: z
+    .string({ error: 'must be an opam compiler package, for example "ocaml-base-compiler.5.4.1" or "ocaml-system"' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.+~-]*$/, { error: 'must be an opam package name, optionally with .VERSION, for example "ocaml-base-compiler.5.4.1"' })
+    .default(DEFAULT_COMPILER),
+  /** opam repositories of the managed switch, in priority order. */
+  repositories: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { error: 'must be a repository name (letters, digits, _ -)' }),
+        url: z.string().regex(/^(https?|file|git\+https?|git\+file|git\+ssh|ssh):\/\//, { error: 'must be an http(s)://, file:// or git+ URL' }),
+      }),
+      { error: 'must be a list of { "name": ..., "url": ... } opam repositories' },
+    )
+    .min(1, { error: 'must name at least one opam repository' })
+    .default(() => DEFAULT_REPOSITORIES.map((r) => ({ ...r }))),
 });
 
 const optionsObject = z.strictObject({
@@ -63,6 +90,8 @@ const optionsObject = z.strictObject({
     duneCache: z.boolean({ error: 'must be true or false' }).default(true),
     /** Where dune keeps its cache (as XDG_CACHE_HOME for dune: <dir>/dune/db); default: dune's own (~/.cache/dune). */
     duneCacheDir: z.string({ error: 'must be a directory path' }).optional(),
+    /** Where the OCaml toolchain comes from (tools on PATH, or a switch nx-mirage manages). */
+    toolchain: toolchainOptions.default(() => toolchainOptions.parse({})),
     configureTargetName: targetName('configure'),
     lockTargetName: targetName('lock'),
     installSwitchTargetName: targetName('install-switch'),
@@ -71,6 +100,7 @@ const optionsObject = z.strictObject({
     buildTargetName: targetName('build'),
     runTargetName: targetName('run'),
     cleanTargetName: targetName('clean'),
+    toolchainTargetName: targetName('toolchain'),
 });
 
 export const pluginOptionsSchema = optionsObject.superRefine((options, ctx) => {
@@ -93,6 +123,7 @@ export class PluginOptionsError extends Error {
 function allowedKeysAt(path: readonly PropertyKey[]): readonly string[] | undefined {
   if (path.length === 0) return Object.keys(optionsObject.shape);
   if (path.length === 2 && path[0] === 'unikernels') return Object.keys(perUnikernel.shape);
+  if (path.length === 1 && path[0] === 'toolchain') return Object.keys(toolchainOptions.shape);
   return undefined;
 }
 

@@ -50,7 +50,7 @@ describe('createNodes', () => {
     expect(Object.keys(p).sort()).toEqual(['apps/hello', 'apps/web']);
     expect(p['apps/hello']!.name).toBe('hello');
     expect(p['apps/web']!.name).toBe('web.v2-site');
-    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['configure', 'lock', 'install-switch', 'pull', 'depends', 'build', 'run', 'clean']);
+    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['toolchain', 'configure', 'lock', 'install-switch', 'pull', 'depends', 'build', 'run', 'clean']);
     expect(p['apps/hello']!.tags).toEqual(['mirage', 'ocaml', 'mirage:unikernel', 'mirage:solo5', 'mirage:target:hvt']);
     expect(p['apps/hello']!.metadata?.technologies).toEqual(['mirage', 'ocaml', 'dune']);
   });
@@ -80,6 +80,25 @@ describe('createNodes', () => {
     expect(build.configurations?.['spt']).toEqual({ target: 'spt', artifact: 'hello.spt' });
     expect(build.configurations?.['unix']).toEqual({ target: 'unix', artifact: 'hello' });
     expect(build.configurations?.['genode']).toBeUndefined();
+  });
+
+  it('with a toolchain nx-mirage may manage, runs configure and builds after the toolchain and hashes its record', async () => {
+    ws.write('uk/config.ml', unikernel('hello'));
+    ws.write('lib/dune', '(library (name greet))\n');
+    const path = projects(await infer())['uk']!.targets!;
+    expect(path['toolchain']).toMatchObject({ executor: 'nx-mirage:toolchain', cache: false });
+    expect(path['configure']!.dependsOn).toBeUndefined();
+    expect(JSON.stringify(path['build']!.inputs)).not.toContain('toolchain.json');
+
+    for (const mode of ['auto', 'managed']) {
+      const found = projects(await infer({ toolchain: { mode } }));
+      const t = found['uk']!.targets!;
+      expect(t['toolchain']!.outputs).toEqual(['{workspaceRoot}/.nx-mirage/toolchain.json']);
+      expect(t['configure']!.dependsOn).toEqual(['toolchain']);
+      expect(t['configure']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
+      expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json', transitive: true });
+      expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', 'toolchain']);
+    }
   });
 
   it('follows the target chosen in the plugin options, globally and per unikernel', async () => {

@@ -7,6 +7,7 @@ import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { posix } from 'node:path';
 import {
   CONFIGURE_OUTPUTS,
+  TOOLCHAIN_RECORD,
   VERSION_PROBES,
   WORKSPACE_LOCK_FILE,
   inDir,
@@ -42,6 +43,36 @@ export function toolchainInputs(target: MirageTarget, tools: 'configure' | 'buil
   const toolchain = targetInfo(target).toolchain;
   if (toolchain) inputs.push({ runtime: probeAsShellCommand(crossCompilerProbe(toolchain)) });
   return inputs;
+}
+
+/**
+ * The `toolchain` target of every nx-mirage project. With a toolchain nx-mirage may manage (mode "auto" or
+ * "managed"), configure, build and the library targets depend on it and hash the record it writes (key and
+ * versions), read from disk after it ran; with tools on PATH (mode "path") it only reports, and the runtime
+ * inputs above follow the tools.
+ */
+export function toolchainTarget(options: NormalizedPluginOptions): TargetConfiguration {
+  return {
+    executor: 'nx-mirage:toolchain',
+    cache: false,
+    outputs: [`{workspaceRoot}/${TOOLCHAIN_RECORD}`],
+    metadata: {
+      technologies: TECHNOLOGIES,
+      description:
+        options.toolchain.mode === 'path'
+          ? 'Show the OCaml toolchain on PATH that builds the unikernels: versions, and what is missing'
+          : 'Create, update or reuse the OCaml toolchain (managed opam switch, or the tools on PATH), and show its key and versions',
+    },
+  };
+}
+
+/** dependsOn and inputs that make a target run after the toolchain is ready and hash its record. */
+export function toolchainDependency(options: NormalizedPluginOptions, transitive = false) {
+  if (options.toolchain.mode === 'path') return { dependsOn: [] as string[], inputs: [] as Array<{ dependentTasksOutputFiles: string; transitive?: boolean }> };
+  return {
+    dependsOn: [options.toolchainTargetName],
+    inputs: [{ dependentTasksOutputFiles: TOOLCHAIN_RECORD, ...(transitive ? { transitive: true } : {}) }],
+  };
 }
 
 /** Declared so that npm lockfile changes never reach a unikernel's hash (an absent list means all packages). */
@@ -86,7 +117,9 @@ export function buildUnikernelProject(
     build: options.buildTargetName,
     run: options.runTargetName,
     clean: options.cleanTargetName,
+    toolchain: options.toolchainTargetName,
   };
+  const managed = toolchainDependency(options);
   const selectable = allTargets().filter((t) => t.supported || t.target === target);
   const perTarget = <T extends object>(f: (t: MirageTarget) => T) =>
     Object.fromEntries(selectable.map((t) => [t.target, f(t.target)])) as Record<string, T>;
@@ -109,15 +142,18 @@ export function buildUnikernelProject(
   });
 
   const targets: Record<string, TargetConfiguration> = {
+    [names.toolchain]: toolchainTarget(options),
     [names.configure]: {
       executor: 'nx-mirage:configure',
       options: { ...identity(target), configureFlags },
       configurations: perTarget(onlyTarget),
       cache: true,
+      ...(managed.dependsOn.length ? { dependsOn: managed.dependsOn } : {}),
       syncGenerators: [SYNC_GENERATOR],
       inputs: [
         '{projectRoot}/config.ml',
         ...toolchainInputs(target, 'configure'),
+        ...managed.inputs,
         { env: 'MIRAGE_EXTRA_REPOS' },
         NO_NPM_PACKAGES,
       ],
@@ -209,6 +245,8 @@ export function buildUnikernelProject(
         `{workspaceRoot}/${inDir(duneRoot, 'dune-project')}`,
         `{workspaceRoot}/${inDir(duneRoot, 'dune-workspace')}`,
         ...toolchainInputs(target, 'build'),
+        // The toolchain record, as the toolchain task of this run wrote it (through configure).
+        ...toolchainDependency(options, true).inputs,
         // The lockfile as the lock task of this run left it (read from disk after it ran; a lockfile that lock
         // writes is not in the file list Nx takes when the run starts).
         ...(options.monorepo ? [{ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true }] : []),
@@ -279,12 +317,14 @@ export function buildLibraryProject(
   const dir = duneRoot === '.' ? lib.root : posix.relative(duneRoot, lib.root);
   const common = { duneRoot, dir };
   const sources = ['{projectRoot}/**/*', `{workspaceRoot}/${inDir(duneRoot, 'dune-project')}`, `{workspaceRoot}/${inDir(duneRoot, 'dune-workspace')}`];
-  const tools = [{ runtime: probeAsShellCommand(VERSION_PROBES.dune) }, { runtime: probeAsShellCommand(VERSION_PROBES.ocaml) }];
+  const managed = toolchainDependency(options);
+  const tools = [{ runtime: probeAsShellCommand(VERSION_PROBES.dune) }, { runtime: probeAsShellCommand(VERSION_PROBES.ocaml) }, ...managed.inputs];
   const targets: Record<string, TargetConfiguration> = {
+    [options.toolchainTargetName]: toolchainTarget(options),
     [options.buildTargetName]: {
       executor: 'nx-mirage:dune',
       options: { ...common, action: 'build' },
-      dependsOn: [`^${options.buildTargetName}`],
+      dependsOn: [`^${options.buildTargetName}`, ...managed.dependsOn],
       cache: true,
       inputs: [...sources, `^${productionInput}`, ...tools, opamInputs(packages), ...lockVersionsInput(options, packages)],
       metadata: {
@@ -298,7 +338,7 @@ export function buildLibraryProject(
     targets['test'] = {
       executor: 'nx-mirage:dune',
       options: { ...common, action: 'test' },
-      dependsOn: [`^${options.buildTargetName}`],
+      dependsOn: [`^${options.buildTargetName}`, ...managed.dependsOn],
       cache: true,
       inputs: [...sources, `^${productionInput}`, ...tools, opamInputs(packages), ...lockVersionsInput(options, packages)],
       metadata: { technologies: ['ocaml', 'dune'], description: 'Run the dune tests of this directory (runtest)' },

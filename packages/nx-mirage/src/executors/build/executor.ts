@@ -9,5 +9,5 @@ export default async function buildExecutor(raw: BuildOptions, context: Executor
     const options = parseOptions(buildSchema, raw, 'build');
     const outcomes = await buildUnikernels([{ id: 'build', unikernel: unikernelOf(context, options), duneRoot: options.duneRoot }], context);
     return outcomes.get('build')?.success ?? false;
-  });
+  }, context);
 }

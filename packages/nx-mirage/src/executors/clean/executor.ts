@@ -17,5 +17,5 @@ export default async function cleanExecutor(raw: Options, context: ExecutorConte
     const removed = await removeMatching(unikernel.root, unikernel.dir, globs, paths);
     logger.info(removed.length ? `Removed ${removed.length} path(s) of ${unikernel.name}.` : `Nothing to clean for ${unikernel.name}.`);
     return true;
-  });
+  }, context);
 }

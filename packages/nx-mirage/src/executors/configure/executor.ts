@@ -10,5 +10,5 @@ export default async function configureExecutor(raw: ConfigureOptions, context: 
     const request = { id: 'configure', unikernel: unikernelOf(context, options), duneRoot: options.duneRoot, flags: options.configureFlags };
     const outcomes = await configureUnikernels([request], context, false);
     return outcomes.get('configure')?.success ?? false;
-  });
+  }, context);
 }

@@ -58,5 +58,5 @@ export default async function duneExecutor(raw: DuneOptions, context: ExecutorCo
         if (workspace) await rm(workspace, { force: true });
       }
     });
-  });
+  }, context);
 }

@@ -10,5 +10,5 @@ export default async function installSwitchExecutor(raw: Options, context: Execu
     const unikernel = unikernelOf(context, parseOptions(schema, raw, 'install-switch'));
     const result = await runCommand(installSwitchCommand(unikernel), { cwd: unikernel.root, purpose: 'to install the switch tools of the unikernel' });
     return result.exitCode === 0;
-  });
+  }, context);
 }

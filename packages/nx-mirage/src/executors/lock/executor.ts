@@ -53,5 +53,5 @@ export default async function lockExecutor(raw: Options, context: ExecutorContex
       await writeFileAtomically(lockVersionsJsonPath(lockPath), lockVersionsJson(readOpamLockfile(written)));
       return true;
     });
-  });
+  }, context);
 }

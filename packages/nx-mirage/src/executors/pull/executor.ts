@@ -36,5 +36,5 @@ export default async function pullExecutor(raw: Options, context: ExecutorContex
       await writeFileAtomically(marker, `${digest}\n`);
       return true;
     });
-  });
+  }, context);
 }

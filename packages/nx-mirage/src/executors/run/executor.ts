@@ -60,5 +60,5 @@ export default async function runExecutor(raw: RunOptions, context: ExecutorCont
     const code = await runForwardingSignals(plan.command, { cwd: dist, purpose: `to run ${shown(options.artifact)}` });
     if (code !== 0) logger.error(`${plan.command.file} exited with code ${code}`);
     return code === 0;
-  });
+  }, context);
 }

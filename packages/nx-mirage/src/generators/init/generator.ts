@@ -30,7 +30,8 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
   const options = parseGeneratorOptions(initSchema, raw, 'init');
   const tasks: GeneratorCallback[] = [];
 
-  if (!isRegistered(tree)) {
+  const newRegistration = !isRegistered(tree);
+  if (newRegistration) {
     await addPluginFn()(
       tree,
       await createProjectGraphAsync(),
@@ -48,6 +49,13 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
 
   const nxJson = readNxJson(tree) ?? {};
   let changed = false;
+  if (newRegistration) {
+    // New workspaces get the toolchain managed on demand; existing registrations keep what they chose.
+    nxJson.plugins = (nxJson.plugins ?? []).map((p) =>
+      typeof p !== 'string' && p.plugin === PLUGIN ? { ...p, options: { ...(p.options as object), toolchain: { mode: options.toolchain } } } : p === PLUGIN ? { plugin: PLUGIN, options: { toolchain: { mode: options.toolchain } } } : p,
+    );
+    changed = true;
+  }
   nxJson.namedInputs ??= {};
   if (!nxJson.namedInputs['default']) {
     nxJson.namedInputs['default'] = ['{projectRoot}/**/*', 'sharedGlobals'];
@@ -69,7 +77,7 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
   if (changed) updateNxJson(tree, nxJson);
 
   writeRootFiles(tree, pluginOptions(tree).duneRoot, [], { onlyMissing: true });
-  addGitignoreEntries(tree, '.gitignore', 'nx-mirage: dune builds and vendored OCaml sources', ['_build/', 'duniverse/']);
+  addGitignoreEntries(tree, '.gitignore', 'nx-mirage: dune builds and vendored OCaml sources', ['_build/', 'duniverse/', '.nx-mirage/']);
 
   if (!options.skipPackageJson) {
     tasks.push(addDependenciesToPackageJson(tree, {}, { [PLUGIN]: `^${packageInfo().version}` }, undefined, options.keepExistingVersions));

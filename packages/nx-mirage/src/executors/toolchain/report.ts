@@ -1,0 +1,56 @@
+/**
+ * The `toolchain` target: resolves the toolchain (creating or updating the managed switch when it is the one
+ * in use), says which one is in use and why, prints its key and versions, and writes the toolchain record
+ * that configure and build hash.
+ */
+import { dirname, join } from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import which from 'which';
+import { TOOLCHAIN_RECORD, normalizeVersion, renderToolchainRecord, targetInfo, type FindlibToolchain, type ToolchainRecord } from '../../domain';
+import { writeFileAtomically } from '../../adapters/files';
+import { toolchainFingerprint } from '../../adapters/toolchain';
+import { pluginOptionsFromNxJson, targetsInUse } from '../../plugins/workspace';
+import { ExecutorError } from '../shared';
+import { missingFromPath, useToolchain } from '../use-toolchain';
+
+/** Where the tools on PATH come from, for the message. */
+async function pathOrigin(): Promise<string> {
+  const mirage = await which('mirage', { nothrow: true });
+  if (!mirage) return 'PATH';
+  const prefix = process.env['OPAM_SWITCH_PREFIX'];
+  if (prefix && mirage.startsWith(prefix + '/')) return `the opam switch ${prefix}`;
+  if (mirage.startsWith('/nix/store/')) return `Nix (${dirname(mirage)})`;
+  return dirname(mirage);
+}
+
+/** Returns the report: which toolchain, why, its key and versions. */
+export async function reportToolchain(context: ExecutorContext): Promise<string> {
+  const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
+  const resolved = await useToolchain(context, (line) => logger.info(line));
+  let record: ToolchainRecord;
+  let headline: string;
+  if (resolved.managed) {
+    const m = resolved.managed;
+    record = { source: 'managed', key: m.key, compiler: m.compiler, versions: m.versions };
+    headline = `managed opam switch ${m.prefix} (key ${m.key}), because ${resolved.reason}`;
+  } else {
+    const missing = await missingFromPath(context, options);
+    if (missing.length > 0) {
+      throw new ExecutorError(
+        `The OCaml toolchain on PATH cannot build these unikernels:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +
+          'Or let nx-mirage manage an opam switch for this workspace: set "toolchain": { "mode": "auto" } in the nx-mirage options of nx.json.',
+      );
+    }
+    const toolchains = [...new Set(targetsInUse(context.projectsConfigurations?.projects ?? {}, options).map((t) => targetInfo(t).toolchain).filter((t): t is FindlibToolchain => !!t))];
+    const fp = await toolchainFingerprint(context.root, toolchains);
+    const versions: Record<string, string> = {};
+    if (fp.mirage) versions['mirage'] = normalizeVersion(fp.mirage);
+    if (fp.dune) versions['dune'] = fp.dune;
+    if (fp.ocaml) versions['ocaml'] = fp.ocaml;
+    for (const [tc, v] of Object.entries(fp.cross)) if (v) versions[`ocamlfind -toolchain ${tc}`] = v;
+    record = { source: 'path', versions };
+    headline = `tools on PATH from ${await pathOrigin()}, because ${resolved.reason}`;
+  }
+  await writeFileAtomically(join(context.root, TOOLCHAIN_RECORD), renderToolchainRecord(record));
+  return [`nx-mirage toolchain: ${headline}`, ...Object.entries(record.versions).map(([name, version]) => `  ${name} ${version}`)].join('\n') + '\n';
+}

@@ -1,0 +1,139 @@
+/**
+ * Which OCaml toolchain the executors run: the tools on PATH (the user's opam switch, Nix, the system) or the
+ * switch nx-mirage manages, created or updated on demand. With the managed one, its environment is put into
+ * this process before any tool runs, so every command nx-mirage starts (mirage, dune, opam, tenders) uses it.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
+import {
+  compilerPackageName,
+  guardRequirement,
+  mergeRequirements,
+  missingToolMessage,
+  predictedSwitchPackages,
+  readSwitchDependencies,
+  readVersionGuard,
+  targetInfo,
+  type FindlibToolchain,
+  type SwitchRequirement,
+  type ToolchainSource,
+  type ToolchainSpec,
+} from '../domain';
+import { readTextIfExists } from '../adapters/files';
+import { ensureManagedSwitch, type ManagedToolchain } from '../adapters/managed-switch';
+import { checkFindlibToolchain, onPath } from '../adapters/toolchain';
+import type { NormalizedPluginOptions } from '../plugins/options';
+import { pluginOptionsFromNxJson, targetsInUse } from '../plugins/workspace';
+
+export interface ResolvedToolchain {
+  source: ToolchainSource;
+  /** Why this one: "mode managed", "mirage is not on PATH", ... */
+  reason: string;
+  managed?: ManagedToolchain;
+  spec?: ToolchainSpec;
+}
+
+/** Runtime overrides for CI and mirrors: they change the key like the nx.json options do. */
+export function toolchainSettings(options: NormalizedPluginOptions, workspaceRoot: string, env: NodeJS.ProcessEnv = process.env) {
+  const t = options.toolchain;
+  const dir = env['NX_MIRAGE_TOOLCHAIN_DIR'] || t.dir;
+  const repository = env['NX_MIRAGE_OPAM_REPOSITORY'];
+  return {
+    mode: t.mode,
+    dir: isAbsolute(dir) ? dir : resolve(workspaceRoot, dir),
+    compiler: env['NX_MIRAGE_OPAM_COMPILER'] || t.compiler,
+    repositories: repository ? [{ name: 'default', url: repository }] : t.repositories,
+  };
+}
+
+/** The switch-scope tools of a unikernel project: mirage 4.11.1's table for its target, its generated opam files, its version guard. */
+async function projectRequirements(workspaceRoot: string, project: ProjectConfiguration, monorepo: boolean): Promise<SwitchRequirement[][]> {
+  const mirage = (project.metadata as { mirage?: { target?: string; versionGuard?: string } } | undefined)?.mirage;
+  if (!mirage?.target) return [];
+  const lists: SwitchRequirement[][] = [predictedSwitchPackages(targetInfo(mirage.target as never).family, monorepo)];
+  const guard = mirage.versionGuard ? readVersionGuard(mirage.versionGuard) : undefined;
+  const fromGuard = guard && 'constraints' in guard ? guardRequirement(guard.constraints) : undefined;
+  if (fromGuard) lists.push([fromGuard]);
+  const dir = join(workspaceRoot, project.root, 'mirage');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  for (const f of files.filter((f) => f.endsWith('.opam'))) {
+    const text = await readTextIfExists(join(dir, f));
+    if (text) lists.push(readSwitchDependencies(text));
+  }
+  return lists;
+}
+
+/** The toolchain every unikernel of the workspace needs, with the compiler and repositories of the options. */
+export async function workspaceToolchainSpec(context: ExecutorContext, options = pluginOptionsFromNxJson(context.nxJsonConfiguration)): Promise<ToolchainSpec> {
+  const settings = toolchainSettings(options, context.root);
+  const projects = Object.values(context.projectsConfigurations?.projects ?? {});
+  const lists = (await Promise.all(projects.map((p) => projectRequirements(context.root, p, options.monorepo)))).flat();
+  for (const target of options.additionalTargets) lists.push(predictedSwitchPackages(targetInfo(target).family, options.monorepo));
+  if (lists.length === 0) lists.push(predictedSwitchPackages('unix', options.monorepo));
+  return { compiler: settings.compiler, repositories: settings.repositories, packages: mergeRequirements(lists) };
+}
+
+/** What is missing from PATH for the targets in use; empty when the user's toolchain can do the job. */
+export async function missingFromPath(context: ExecutorContext, options: NormalizedPluginOptions): Promise<string[]> {
+  const tools = ['mirage', 'dune', 'ocamlfind', ...(options.monorepo ? ['opam'] : [])];
+  const missing: string[] = [];
+  await Promise.all(tools.map(async (t) => (await onPath(t)) || missing.push(missingToolMessage(t))));
+  if (missing.length > 0) return missing;
+  const toolchains = new Set<FindlibToolchain>();
+  for (const t of targetsInUse(context.projectsConfigurations?.projects ?? {}, options)) {
+    const tc = targetInfo(t).toolchain;
+    if (tc) toolchains.add(tc);
+  }
+  for (const tc of toolchains) {
+    const check = await checkFindlibToolchain(tc, context.root);
+    if (!check.defined) missing.push(`the findlib toolchain "${tc}" is not defined: ${check.reason}`);
+  }
+  return missing;
+}
+
+const resolved = new Map<string, Promise<ResolvedToolchain>>();
+
+/**
+ * Resolves the toolchain once per process and workspace, and with a managed switch puts its environment
+ * into this process. `log` receives what was decided and what opam did.
+ */
+export function useToolchain(context: ExecutorContext, log: (line: string) => void = () => undefined): Promise<ResolvedToolchain> {
+  const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
+  const settings = toolchainSettings(options, context.root);
+  if (settings.mode === 'path') return Promise.resolve({ source: 'path', reason: 'the nx-mirage option toolchain.mode is "path"' });
+  const memoKey = `${context.root}\0${settings.dir}`;
+  let found = resolved.get(memoKey);
+  if (!found) {
+    found = resolveToolchain(context, options, settings, log);
+    resolved.set(memoKey, found);
+    found.catch(() => resolved.delete(memoKey));
+  }
+  return found;
+}
+
+async function resolveToolchain(
+  context: ExecutorContext,
+  options: NormalizedPluginOptions,
+  settings: ReturnType<typeof toolchainSettings>,
+  log: (line: string) => void,
+): Promise<ResolvedToolchain> {
+  let reason = 'the nx-mirage option toolchain.mode is "managed"';
+  if (settings.mode === 'auto') {
+    const missing = await missingFromPath(context, options);
+    if (missing.length === 0) return { source: 'path', reason: 'every tool the unikernels need is on PATH (toolchain.mode "auto")' };
+    reason = `toolchain.mode is "auto" and ${missing[0]!.replace(/;.*$/s, '')}`;
+  }
+  const spec = await workspaceToolchainSpec(context, options);
+  const managed = await ensureManagedSwitch({ dir: settings.dir, spec, log, showOpamOutput: true });
+  Object.assign(process.env, managed.env);
+  if (managed.action !== 'reused') {
+    log(`nx-mirage: managed toolchain ${managed.action} (key ${managed.key}, ${compilerPackageName(spec.compiler)})${managed.changes.length ? `: ${managed.changes.join(', ')}` : ''}`);
+  }
+  return { source: 'managed', reason, managed, spec };
+}
+
+/** For tests: forget resolved toolchains (each test workspace resolves its own). */
+export function forgetResolvedToolchains(): void {
+  resolved.clear();
+}
