@@ -26,7 +26,7 @@ function spyOnOpam() {
 const opamCalls = () => (existsSync(opamLog) ? readFileSync(opamLog, 'utf8').trim().split('\n').filter(Boolean) : []);
 
 function spec(family: 'unix' | 'solo5', url = repo.url): ToolchainSpec {
-  return { compiler: 'ocaml-system', repositories: [{ name: 'fixture', url }], packages: mergeRequirements([predictedSwitchPackages(family, true)]) };
+  return { compiler: 'ocaml-system', repositories: [{ name: 'fixture', url }], packages: mergeRequirements([predictedSwitchPackages(family)]) };
 }
 
 const dir = () => tmp.path('toolchain');

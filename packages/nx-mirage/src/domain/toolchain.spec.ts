@@ -33,16 +33,16 @@ describe('switch requirements', () => {
   });
 
   it('predicts what mirage 4.11.1 generates, so the key does not change once configure has run', () => {
-    const predicted = mergeRequirements([predictedSwitchPackages('solo5', true)]);
+    const predicted = mergeRequirements([predictedSwitchPackages('solo5')]);
     const afterConfigure = mergeRequirements([predicted, readSwitchDependencies(GENERATED)]);
     expect(afterConfigure).toEqual(predicted);
     expect(predicted.map((p) => p.name)).toEqual(['dune', 'mirage', 'ocaml-solo5', 'ocamlfind', 'opam-monorepo', 'solo5']);
-    expect(predictedSwitchPackages('unix', false).map((p) => p.name)).toEqual(['mirage', 'dune', 'ocamlfind']);
+    expect(predictedSwitchPackages('unix').map((p) => p.name)).toEqual(['mirage', 'opam-monorepo', 'dune', 'ocamlfind']);
   });
 
   it('joins the constraints of several unikernels, with a config.ml version guard on mirage', () => {
     const guard = guardRequirement([{ op: '>=', version: '4.9.0' }, { op: '<', version: '4.12.0' }])!;
-    expect(mergeRequirements([predictedSwitchPackages('unix', false), [guard]]).find((p) => p.name === 'mirage')).toEqual({
+    expect(mergeRequirements([predictedSwitchPackages('unix'), [guard]]).find((p) => p.name === 'mirage')).toEqual({
       name: 'mirage',
       constraint: '>= "4.11.0" & < "4.12.0" & >= "4.9.0"',
     });
@@ -50,11 +50,11 @@ describe('switch requirements', () => {
 
   it('keys the set of packages, constraints, compiler and repositories, not their order', () => {
     const repositories = [{ name: 'default', url: 'https://opam.ocaml.org' }];
-    const a = { compiler: 'ocaml-base-compiler.5.4.1', repositories, packages: predictedSwitchPackages('solo5', true) };
+    const a = { compiler: 'ocaml-base-compiler.5.4.1', repositories, packages: predictedSwitchPackages('solo5') };
     const b = { ...a, packages: [...a.packages].reverse() };
     expect(toolchainKey(a)).toBe(toolchainKey(b));
     expect(toolchainKey({ ...a, compiler: 'ocaml-system' })).not.toBe(toolchainKey(a));
-    expect(toolchainKey({ ...a, packages: predictedSwitchPackages('unix', true) })).not.toBe(toolchainKey(a));
+    expect(toolchainKey({ ...a, packages: predictedSwitchPackages('unix') })).not.toBe(toolchainKey(a));
     expect(toolchainKey({ ...a, repositories: [{ name: 'default', url: 'file:///mirror' }] })).not.toBe(toolchainKey(a));
     expect(renderToolchainOpamFile(a)).toContain('  "solo5" { >= "0.7.5" & < "0.13.0" }\n');
   });

@@ -48,9 +48,14 @@ const range = (min: string, max?: string) => `>= "${min}"${max ? ` & < "${max}"`
  * Switch-scope packages mirage 4.11.1 writes into the opam file of a unikernel (`target.ml`, `mirage.ml`),
  * plus the tools nx-mirage itself runs (dune, ocamlfind).
  */
-export function predictedSwitchPackages(family: TargetFamily, monorepo: boolean): SwitchRequirement[] {
-  const out: SwitchRequirement[] = [{ name: 'mirage', constraint: range('4.11.0', '4.12.0') }, { name: 'dune' }, { name: 'ocamlfind' }];
-  if (monorepo) out.push({ name: 'opam-monorepo', constraint: range('0.3.2') });
+export function predictedSwitchPackages(family: TargetFamily): SwitchRequirement[] {
+  // mirage lists opam-monorepo for every unikernel, whether or not its dependencies are vendored.
+  const out: SwitchRequirement[] = [
+    { name: 'mirage', constraint: range('4.11.0', '4.12.0') },
+    { name: 'opam-monorepo', constraint: range('0.3.2') },
+    { name: 'dune' },
+    { name: 'ocamlfind' },
+  ];
   if (family === 'solo5' || family === 'xen') out.push({ name: 'ocaml-solo5', constraint: range('0.8.2', '2.0.0') }, { name: 'solo5', constraint: range('0.7.5', '0.13.0') });
   if (family === 'unikraft') out.push({ name: 'ocaml-unikraft', constraint: range('1.0.0', '2.0.0') });
   return out;
@@ -116,6 +121,10 @@ export function renderToolchainOpamFile(spec: ToolchainSpec): string {
     'name: "nx-mirage-toolchain"',
     'version: "dev"',
     'synopsis: "Switch-scope tools of the unikernels of an Nx workspace (written by nx-mirage)"',
+    'maintainer: "nx-mirage"',
+    'authors: "nx-mirage"',
+    'homepage: "https://github.com/mirage/mirage"',
+    'bug-reports: "https://github.com/mirage/mirage/issues"',
     `x-nx-mirage-toolchain-key: "${toolchainKey(spec)}"`,
     'depends: [',
     ...deps,

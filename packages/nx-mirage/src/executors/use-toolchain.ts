@@ -48,10 +48,10 @@ export function toolchainSettings(options: NormalizedPluginOptions, workspaceRoo
 }
 
 /** The switch-scope tools of a unikernel project: mirage 4.11.1's table for its target, its generated opam files, its version guard. */
-async function projectRequirements(workspaceRoot: string, project: ProjectConfiguration, monorepo: boolean): Promise<SwitchRequirement[][]> {
+async function projectRequirements(workspaceRoot: string, project: ProjectConfiguration): Promise<SwitchRequirement[][]> {
   const mirage = (project.metadata as { mirage?: { target?: string; versionGuard?: string } } | undefined)?.mirage;
   if (!mirage?.target) return [];
-  const lists: SwitchRequirement[][] = [predictedSwitchPackages(targetInfo(mirage.target as never).family, monorepo)];
+  const lists: SwitchRequirement[][] = [predictedSwitchPackages(targetInfo(mirage.target as never).family)];
   const guard = mirage.versionGuard ? readVersionGuard(mirage.versionGuard) : undefined;
   const fromGuard = guard && 'constraints' in guard ? guardRequirement(guard.constraints) : undefined;
   if (fromGuard) lists.push([fromGuard]);
@@ -68,9 +68,9 @@ async function projectRequirements(workspaceRoot: string, project: ProjectConfig
 export async function workspaceToolchainSpec(context: ExecutorContext, options = pluginOptionsFromNxJson(context.nxJsonConfiguration)): Promise<ToolchainSpec> {
   const settings = toolchainSettings(options, context.root);
   const projects = Object.values(context.projectsConfigurations?.projects ?? {});
-  const lists = (await Promise.all(projects.map((p) => projectRequirements(context.root, p, options.monorepo)))).flat();
-  for (const target of options.additionalTargets) lists.push(predictedSwitchPackages(targetInfo(target).family, options.monorepo));
-  if (lists.length === 0) lists.push(predictedSwitchPackages('unix', options.monorepo));
+  const lists = (await Promise.all(projects.map((p) => projectRequirements(context.root, p)))).flat();
+  for (const target of options.additionalTargets) lists.push(predictedSwitchPackages(targetInfo(target).family));
+  if (lists.length === 0) lists.push(predictedSwitchPackages('unix'));
   return { compiler: settings.compiler, repositories: settings.repositories, packages: mergeRequirements(lists) };
 }
 

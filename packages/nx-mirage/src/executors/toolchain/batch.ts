@@ -1,4 +1,4 @@
-import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
 import { isUserError } from '../shared';
 import { reportToolchain } from './report';
 
@@ -8,9 +8,11 @@ export default async function toolchainBatchExecutor(_taskGraph: TaskGraph, inpu
   let outcome: { success: boolean; terminalOutput: string };
   try {
     outcome = { success: true, terminalOutput: await reportToolchain(context) };
+    logger.info(outcome.terminalOutput.trimEnd());
   } catch (e) {
     if (!isUserError(e)) throw e;
     outcome = { success: false, terminalOutput: `${e.message}\n` };
+    logger.error(e.message);
   }
   const endTime = Date.now();
   return Object.fromEntries(Object.keys(inputs).map((id) => [id, { ...outcome, startTime, endTime }]));
