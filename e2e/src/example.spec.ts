@@ -1,0 +1,38 @@
+/**
+ * The README's first command: `npm run example` builds the example workspace (examples/) end to end. Here with
+ * NX_MIRAGE_STANDIN=1, as on any machine without Solo5: the managed toolchain comes from the test stand-ins.
+ */
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './workspace';
+
+const script = ['node_modules/tsx/dist/cli.mjs', 'tools/example.mts'];
+const systemPath = ['/usr/local/bin', '/usr/bin', '/bin'].join(':');
+const nodeDir = join(process.execPath, '..');
+
+describe('npm run example', () => {
+  it('with the stand-ins, builds the web app, the library and the hello unikernel, and says where, which ABI and how big', async () => {
+    const r = await execa(process.execPath, script, {
+      cwd: repoRoot,
+      reject: false,
+      all: true,
+      env: { NX_MIRAGE_STANDIN: '1', NX_MIRAGE_EXAMPLE_PLUGIN_BUILT: '1', PATH: `${nodeDir}:${systemPath}`, OCAMLFIND_CONF: '', OPAMROOT: '', OPAMSWITCH: '' },
+    });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toMatch(/nx-mirage toolchain: managed opam switch .*examples\/.nx-mirage\/toolchain/);
+    expect(r.all).toMatch(/examples\/unikernels\/hello\/dist\/hello\.hvt\n {6}hello: Solo5 hvt ABI v2, [\d.]+ KiB, no devices, sha256 [0-9a-f]{12}/);
+    expect(r.all).toMatch(/examples\/apps\/web\/dist\/index\.html\n {6}web: static site/);
+    // hello uses the OCaml library of the example, compiled in the solo5 context.
+    expect(readFileSync(join(repoRoot, 'examples/unikernels/hello/config.ml'), 'utf8')).toContain('~local_libs:[ "greeting" ]');
+    expect(existsSync(join(repoRoot, 'examples/_build/solo5/libs/greeting'))).toBe(true);
+  });
+
+  it('without mirage or opam, stops with the commands that get a toolchain', async () => {
+    const r = await execa(process.execPath, script, { cwd: repoRoot, reject: false, all: true, env: { PATH: `${nodeDir}:/nonexistent` } });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toContain('sudo apt-get install opam');
+    expect(r.all).toContain('NX_MIRAGE_STANDIN=1 npm run example');
+  });
+});

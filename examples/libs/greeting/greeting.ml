@@ -1,0 +1,1 @@
+let greeting who = "Hello, " ^ who ^ ", from greeting!"

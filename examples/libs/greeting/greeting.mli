@@ -1,0 +1,2 @@
+val greeting : string -> string
+(** [greeting who] is a greeting for [who]. *)
