@@ -123,7 +123,6 @@ describe('getting started', () => {
   it('editing a web app file leaves nx affected -t build without the unikernels that do not serve it', async () => {
     await ws.commit('built');
     ws.write('apps/web/build.js', ws.read('apps/web/build.js') + '// edited\n');
-    console.log('DEBUG', require('child_process').execSync('git status --short; git log --stat -3 | head -60', { cwd: ws.root, encoding: 'utf8' }));
     const affected = (await nx(ws, ['show', 'projects', '--affected', '--base=HEAD', '--with-target=build'])).split('\n').filter(Boolean).sort();
     expect(affected).toEqual(['site', 'web']);
     await ws.commit('web edited');

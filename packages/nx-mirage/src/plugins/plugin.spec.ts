@@ -94,6 +94,8 @@ describe('createNodes', () => {
       const found = projects(await infer({ toolchain: { mode } }));
       const t = found['uk']!.targets!;
       expect(t['toolchain']!.outputs).toEqual(['{workspaceRoot}/.nx-mirage/toolchain.json']);
+      // Explicit inputs: Nx 24's task-level affected must not reach every build through dependencies' files.
+      expect(t['toolchain']!.inputs).toEqual(['{projectRoot}/config.ml', { externalDependencies: [] }]);
       expect(t['configure']!.dependsOn).toEqual(['toolchain']);
       expect(t['configure']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
       expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json', transitive: true });

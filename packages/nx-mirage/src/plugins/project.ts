@@ -45,16 +45,23 @@ export function toolchainInputs(target: MirageTarget, tools: 'configure' | 'buil
   return inputs;
 }
 
+/** Declared so that npm lockfile changes never reach a unikernel's hash (an absent list means all packages). */
+const NO_NPM_PACKAGES = { externalDependencies: [] as string[] };
+
 /**
  * The `toolchain` target of every nx-mirage project. With a toolchain nx-mirage may manage (mode "auto" or
  * "managed"), configure, build and the library targets depend on it and hash the record it writes (key and
  * versions), read from disk after it ran; with tools on PATH (mode "path") it only reports, and the runtime
  * inputs above follow the tools.
  */
-export function toolchainTarget(options: NormalizedPluginOptions): TargetConfiguration {
+export function toolchainTarget(options: NormalizedPluginOptions, inputs: TargetConfiguration['inputs'] = []): TargetConfiguration {
   return {
     executor: 'nx-mirage:toolchain',
     cache: false,
+    // What decides the switch-scope packages. Without inputs, Nx 24's task-level affected would take the
+    // default ones, dependencies' files included: a web app edit would then reach every build through
+    // the toolchain record.
+    inputs: [...inputs, NO_NPM_PACKAGES],
     outputs: [`{workspaceRoot}/${TOOLCHAIN_RECORD}`],
     metadata: {
       technologies: TECHNOLOGIES,
@@ -75,8 +82,6 @@ export function toolchainDependency(options: NormalizedPluginOptions, transitive
   };
 }
 
-/** Declared so that npm lockfile changes never reach a unikernel's hash (an absent list means all packages). */
-const NO_NPM_PACKAGES = { externalDependencies: [] as string[] };
 
 /**
  * The versions of the packages a project uses, from the JSON view of the lockfile: `nx affected` compares
@@ -142,7 +147,7 @@ export function buildUnikernelProject(
   });
 
   const targets: Record<string, TargetConfiguration> = {
-    [names.toolchain]: toolchainTarget(options),
+    [names.toolchain]: toolchainTarget(options, ['{projectRoot}/config.ml']),
     [names.configure]: {
       executor: 'nx-mirage:configure',
       options: { ...identity(target), configureFlags },
