@@ -24,7 +24,7 @@ export async function withDirectoryLock<T>(dir: string, kind: string, body: () =
   const lockfilePath = duneRootLockPath(dir, kind);
   const options = { lockfilePath, realpath: false, stale: 20_000, update: 5_000 };
   if (await lockfile.check(dir, options)) onWait?.();
-  const release = await lockfile.lock(dir, { ...options, retries: { retries: 1_000_000, factor: 1.2, minTimeout: 50, maxTimeout: 500 } });
+  const release = await lockfile.lock(dir, { ...options, retries: { forever: true, factor: 1.2, minTimeout: 50, maxTimeout: 500 } });
   try {
     return await body();
   } finally {
