@@ -2,11 +2,11 @@
  * The README's first command: `npm run example` builds the example workspace (examples/) end to end. Here with
  * NX_MIRAGE_STANDIN=1, as on any machine without Solo5: the managed toolchain comes from the test stand-ins.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './workspace';
+import { E2EWorkspace, repoRoot } from './workspace';
 
 const script = ['node_modules/tsx/dist/cli.mjs', 'tools/example.mts'];
 const systemPath = ['/usr/local/bin', '/usr/bin', '/bin'].join(':');
@@ -34,5 +34,45 @@ describe('npm run example', () => {
     expect(r.exitCode).toBe(1);
     expect(r.all).toContain('sudo apt-get install opam');
     expect(r.all).toContain('NX_MIRAGE_STANDIN=1 npm run example');
+  });
+});
+
+describe('examples/', () => {
+  let ws: E2EWorkspace | undefined;
+  afterAll(() => ws?.cleanup());
+
+  it("is what nx-mirage's generators make (plus the one edit the README names)", async () => {
+    ws = await E2EWorkspace.create({}, false);
+    for (const f of ['apps/web/package.json', 'apps/web/build.mjs', 'apps/web/src/index.html']) ws.write(f, readFileSync(join(repoRoot, 'examples', f), 'utf8'));
+    await ws.commit('web app');
+    const run = async (args: string[]) => {
+      const r = await ws!.nx(args);
+      expect(r.exitCode, r.all).toBe(0);
+    };
+    await run(['add', `nx-mirage@file:${ws.tarball}`]);
+    await run(['g', 'nx-mirage:unikernel', 'hello', '--directory=unikernels/hello']);
+    await run(['g', 'nx-mirage:library', 'greeting', '--unikernel=hello']);
+    await run(['g', 'nx-mirage:unikernel', 'site', '--template=website', '--serve=web', '--directory=unikernels/site']);
+    const example = (f: string) => readFileSync(join(repoRoot, 'examples', f), 'utf8');
+    for (const f of [
+      'dune-project',
+      'dune-workspace',
+      'dune',
+      'libs/greeting/dune',
+      'libs/greeting/greeting.ml',
+      'libs/greeting/greeting.mli',
+      'unikernels/hello/config.ml',
+      'unikernels/hello/.gitignore',
+      'unikernels/site/config.ml',
+      'unikernels/site/unikernel.ml',
+      'unikernels/site/project.json',
+      'unikernels/site/.gitignore',
+    ]) {
+      expect(ws.read(f), f).toBe(example(f));
+    }
+    // The edit: hello logs the library's greeting.
+    expect(ws.read('unikernels/hello/unikernel.ml').replace('f "hello from hello"', 'f "%s" (Greeting.greeting "hello")')).toBe(example('unikernels/hello/unikernel.ml'));
+    const plugin = (nxJson: string) => (JSON.parse(nxJson).plugins as Array<{ plugin: string; options: unknown }>).find((p) => p.plugin === 'nx-mirage');
+    expect(plugin(ws.read('nx.json'))).toEqual(plugin(example('nx.json')));
   });
 });
