@@ -23,7 +23,7 @@ function say(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function step(title: string, file: string, args: string[], cwd: string, env: Record<string, string> = {}, hint = ''): Promise<void> {
+async function step(title: string, file: string, args: string[], cwd: string, env: Record<string, string | undefined> = {}, hint = ''): Promise<void> {
   say(`\n==> ${title}`);
   const r = await execa(file, args, { cwd, env, stdio: 'inherit', reject: false });
   if (r.exitCode !== 0) {
@@ -126,7 +126,10 @@ async function main(): Promise<void> {
   renameSync(join(pack, tarball!), join(pack, 'nx-mirage.tgz'));
   await step('Install the example workspace', 'npm', ['install', '--no-package-lock', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], example);
 
-  const env: Record<string, string> = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...(standin ? standinEnv() : {}) };
+  // examples/ is a workspace of its own: nothing of an Nx run this script may be part of (its workspace root,
+  // task hash, output settings) reaches the example's nx.
+  const outerNx = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('NX_') && !k.startsWith('NX_MIRAGE_')).map((k) => [k, undefined]));
+  const env: Record<string, string | undefined> = { ...outerNx, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...(standin ? standinEnv() : {}) };
   // The site unikernel needs a real TCP/IP stack and key-value store (tcpip, mirage-kv from opam-monorepo);
   // the stand-ins provide none of those, so with them it is configured but not compiled.
   const exclude = standin ? ['--exclude=site'] : [];
