@@ -11,11 +11,12 @@ import { schema, type Options } from './schema';
  * duniverse/ and other unikernels' builds (mirage clean runs `dune clean`, which wipes all of _build).
  */
 export default async function cleanExecutor(raw: Options, context: ExecutorContext) {
+  // Without the toolchain: cleaning runs no tool, and must work before (or without) one.
   return guarded(async () => {
     const unikernel = unikernelOf(context, parseOptions(schema, raw, 'clean'));
     const { globs, paths } = cleanSet(unikernel);
     const removed = await removeMatching(unikernel.root, unikernel.dir, globs, paths);
     logger.info(removed.length ? `Removed ${removed.length} path(s) of ${unikernel.name}.` : `Nothing to clean for ${unikernel.name}.`);
     return true;
-  }, context);
+  });
 }
