@@ -39,15 +39,11 @@ interface SwitchState {
   env: Record<string, string>;
 }
 
-export interface ManagedToolchain {
+/** The switch in use: its recorded state, with `env` holding this process's PATH in place of the placeholder. */
+export interface ManagedToolchain extends Pick<SwitchState, 'key' | 'prefix' | 'versions' | 'env'> {
   source: 'managed';
-  key: string;
   dir: string;
-  prefix: string;
   compiler: string;
-  versions: Record<string, string>;
-  /** Variables to set so that tools run from the switch (PATH already joined with this process's PATH). */
-  env: Record<string, string>;
   action: 'created' | 'updated' | 'reused';
   /** Packages whose installed version changed (`name: old -> new`), when updated. */
   changes: string[];
