@@ -168,9 +168,19 @@ export function opamPackageOf(library: string): string | undefined {
   return COMPILER_LIBRARIES.has(pkg) ? undefined : pkg;
 }
 
+/** The text inside the top-level `depends: [ ... ]` of an opam file (empty when it has none). */
+export function opamDependsBlock(text: string): string {
+  return /^depends:\s*\[([^]*?)^\]/m.exec(text)?.[1] ?? '';
+}
+
+/** A copy of `record` with its keys in sorted order, so its JSON is the same whatever order it was built in. */
+export function sortedByKey<V>(record: Record<string, V>): Record<string, V> {
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]!]));
+}
+
 /** Package versions pinned by an opam-monorepo lockfile (`depends: [ "name" {= "version" ...} ... ]`). */
 export function readOpamLockfile(text: string): Record<string, string> {
-  const depends = /^depends:\s*\[([^]*?)^\]/m.exec(text)?.[1] ?? '';
+  const depends = opamDependsBlock(text);
   const out: Record<string, string> = {};
   for (const m of depends.matchAll(/"([^"]+)"\s*\{\s*=\s*"([^"]+)"/g)) out[m[1]!] = m[2]!;
   return out;
@@ -182,8 +192,7 @@ export function readOpamLockfile(text: string): Record<string, string> {
  * exactly those fields between revisions.
  */
 export function lockVersionsJson(versions: Record<string, string>): string {
-  const sorted = Object.fromEntries(Object.keys(versions).sort().map((k) => [k, versions[k]]));
-  return JSON.stringify(sorted, null, 2) + '\n';
+  return JSON.stringify(sortedByKey(versions), null, 2) + '\n';
 }
 
 export function lockVersionsJsonPath(lockfile: string): string {

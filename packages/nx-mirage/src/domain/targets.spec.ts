@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIRAGE_TARGETS, allTargets, artifactFileName, contextsFor, distFiles, isMirageTarget, opamName, targetInfo } from './targets';
+import { MIRAGE_TARGETS, allTargets, artifactFileName, contextsFor, distFiles, findlibToolchainsFor, isMirageTarget, opamName, targetInfo } from './targets';
 
 describe('mirage target table', () => {
   it('lists the eleven mirage 4.11 targets', () => {
@@ -66,6 +66,11 @@ describe('mirage target table', () => {
     expect(contextsFor(['unix'])).toEqual(['default']);
     expect(contextsFor(['xen', 'hvt'])).toEqual(['default', 'solo5']);
     expect(contextsFor(['unikraft-qemu', 'spt', 'unix'])).toEqual(['default', 'solo5', 'unikraft']);
+  });
+
+  it('lists the findlib toolchains a set of targets needs, each once', () => {
+    expect(findlibToolchainsFor(['unix', 'macosx'])).toEqual([]);
+    expect(findlibToolchainsFor(['hvt', 'unikraft-qemu', 'xen', 'spt'])).toEqual(['solo5', 'unikraft']);
   });
 
   it('recognises target names', () => {

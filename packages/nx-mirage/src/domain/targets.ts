@@ -173,6 +173,16 @@ export function contextsFor(targets: Iterable<MirageTarget>): DuneContext[] {
   return (['default', 'solo5', 'unikraft'] as const).filter((c) => needed.has(c));
 }
 
+/** The findlib toolchains that building every target in `targets` needs (one each, in first-use order). */
+export function findlibToolchainsFor(targets: Iterable<MirageTarget>): FindlibToolchain[] {
+  const needed = new Set<FindlibToolchain>();
+  for (const t of targets) {
+    const toolchain = TABLE[t].toolchain;
+    if (toolchain) needed.add(toolchain);
+  }
+  return [...needed];
+}
+
 /**
  * The packages mirage's generated code links for a target beyond those config.ml names (monorepo scope, so
  * in the lockfile): lwt and mirage-runtime always, and the target's platform library.

@@ -4,6 +4,7 @@
  * identifies that set. A managed opam switch is keyed by it: the same key never runs opam again.
  */
 import { createHash } from 'node:crypto';
+import { opamDependsBlock, sortedByKey } from './dune-file';
 import type { TargetFamily } from './targets';
 import type { VersionConstraint } from './version';
 
@@ -72,16 +73,19 @@ export function guardRequirement(constraints: readonly VersionConstraint[]): Swi
  * holds `build` (monorepo-scope entries carry `?monorepo` instead), with the rest of the filter as constraint.
  */
 export function readSwitchDependencies(opamText: string): SwitchRequirement[] {
-  const depends = /^depends:\s*\[([^]*?)^\]/m.exec(opamText)?.[1] ?? '';
   const out: SwitchRequirement[] = [];
-  for (const m of depends.matchAll(/"([^"]+)"\s*(?:\{([^}]*)\})?/g)) {
-    const filter = (m[2] ?? '').trim();
-    const terms = filter.split('&').map((t) => t.trim()).filter(Boolean);
+  for (const m of opamDependsBlock(opamText).matchAll(/"([^"]+)"\s*(?:\{([^}]*)\})?/g)) {
+    const terms = formulaTerms(m[2]);
     if (!terms.includes('build') || terms.some((t) => t.startsWith('?'))) continue;
     const rest = terms.filter((t) => t !== 'build');
     out.push({ name: m[1]!, ...(rest.length ? { constraint: rest.join(' & ') } : {}) });
   }
   return out;
+}
+
+/** The `&`-separated terms of an opam filter or version formula. */
+function formulaTerms(formula: string | undefined): string[] {
+  return (formula ?? '').split('&').map((t) => t.trim()).filter(Boolean);
 }
 
 /** One requirement per package, the constraints of all of them joined with `&` (identical terms once), sorted. */
@@ -90,7 +94,7 @@ export function mergeRequirements(lists: Iterable<readonly SwitchRequirement[]>)
   for (const list of lists) {
     for (const r of list) {
       const set = terms.get(r.name) ?? new Set<string>();
-      for (const t of (r.constraint ?? '').split('&').map((x) => x.trim()).filter(Boolean)) set.add(t);
+      for (const t of formulaTerms(r.constraint)) set.add(t);
       terms.set(r.name, set);
     }
   }
@@ -149,7 +153,7 @@ export function readInstalledVersions(listing: string, wanted: readonly string[]
     const [name, version] = line.trim().split(/\s+/);
     if (name && version && want.has(name) && version !== '--') out[name] = version;
   }
-  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]!]));
+  return out;
 }
 
 /**
@@ -174,6 +178,5 @@ export interface ToolchainRecord {
 }
 
 export function renderToolchainRecord(record: ToolchainRecord): string {
-  const versions = Object.fromEntries(Object.keys(record.versions).sort().map((k) => [k, record.versions[k]]));
-  return JSON.stringify({ ...record, versions }, null, 2) + '\n';
+  return JSON.stringify({ ...record, versions: sortedByKey(record.versions) }, null, 2) + '\n';
 }

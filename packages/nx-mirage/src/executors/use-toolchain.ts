@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
 import {
   compilerPackageName,
+  findlibToolchainsFor,
   guardRequirement,
   mergeRequirements,
   missingToolMessage,
@@ -15,7 +16,6 @@ import {
   readSwitchDependencies,
   readVersionGuard,
   targetInfo,
-  type FindlibToolchain,
   type SwitchRequirement,
   type ToolchainSource,
   type ToolchainSpec,
@@ -80,12 +80,7 @@ export async function missingFromPath(context: ExecutorContext, options: Normali
   const missing: string[] = [];
   await Promise.all(tools.map(async (t) => (await onPath(t)) || missing.push(missingToolMessage(t))));
   if (missing.length > 0) return missing;
-  const toolchains = new Set<FindlibToolchain>();
-  for (const t of targetsInUse(context.projectsConfigurations?.projects ?? {}, options)) {
-    const tc = targetInfo(t).toolchain;
-    if (tc) toolchains.add(tc);
-  }
-  for (const tc of toolchains) {
+  for (const tc of findlibToolchainsFor(targetsInUse(context.projectsConfigurations?.projects ?? {}, options))) {
     const check = await checkFindlibToolchain(tc, context.root);
     if (!check.defined) missing.push(`the findlib toolchain "${tc}" is not defined: ${check.reason}`);
   }

@@ -13,6 +13,7 @@ import {
   buildManifest,
   builtArtifactPath,
   configuredTarget,
+  findlibToolchainsFor,
   inDir,
   isElf,
   manifestFileName,
@@ -96,7 +97,7 @@ async function runDune(
   fail: (r: BuildRequest, message: string, output?: string) => void,
 ) {
   // The versions the manifests record are probed while dune builds.
-  const toolchains = [...new Set(ready.map((r) => targetInfo(r.unikernel.target).toolchain).filter((t): t is FindlibToolchain => !!t))];
+  const toolchains = findlibToolchainsFor(ready.map((r) => r.unikernel.target));
   const fingerprinting = toolchainFingerprint(root, toolchains);
   const all = await runCommand(buildArtifactsCommand(ready.map((r) => r.unikernel), workspaceFile), { cwd: root, env, capture: 'tee', purpose: 'to build unikernels' });
   let built: Array<{ r: BuildRequest; output: string }>;

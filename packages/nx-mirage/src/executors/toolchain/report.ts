@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import which from 'which';
-import { TOOLCHAIN_RECORD, normalizeVersion, renderToolchainRecord, targetInfo, type FindlibToolchain, type ToolchainRecord } from '../../domain';
+import { TOOLCHAIN_RECORD, findlibToolchainsFor, normalizeVersion, renderToolchainRecord, type ToolchainRecord } from '../../domain';
 import { writeFileAtomically } from '../../adapters/files';
 import { toolchainFingerprint } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson, targetsInUse } from '../../plugins/workspace';
@@ -41,8 +41,7 @@ export async function reportToolchain(context: ExecutorContext): Promise<string>
           'Or let nx-mirage manage an opam switch for this workspace: set "toolchain": { "mode": "auto" } in the nx-mirage options of nx.json.',
       );
     }
-    const toolchains = [...new Set(targetsInUse(context.projectsConfigurations?.projects ?? {}, options).map((t) => targetInfo(t).toolchain).filter((t): t is FindlibToolchain => !!t))];
-    const fp = await toolchainFingerprint(context.root, toolchains);
+    const fp = await toolchainFingerprint(context.root, findlibToolchainsFor(targetsInUse(context.projectsConfigurations?.projects ?? {}, options)));
     const versions: Record<string, string> = {};
     if (fp.mirage) versions['mirage'] = normalizeVersion(fp.mirage);
     if (fp.dune) versions['dune'] = fp.dune;
