@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import which from 'which';
 import {
   MANAGED_SWITCH,
@@ -20,6 +19,7 @@ import {
   type ToolchainSpec,
 } from '../domain';
 import { writeFileAtomically } from './files';
+import { runCommand } from './process';
 import { withDirectoryLock } from './lock';
 
 export class ToolchainError extends Error {
@@ -137,15 +137,10 @@ async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log:
   const switchName = switchNameFor(spec.compiler);
   const prefix = join(root, switchName);
   const env: Record<string, string | undefined> = { OPAMROOT: root, OPAMYES: '1', OPAMCOLOR: 'never', OPAMSWITCH: undefined, OPAM_SWITCH_PREFIX: undefined, OPAMNOENVNOTICE: '1' };
-  const run = async (args: string[], what: string) => {
-    const r = await execa(opam, args, {
-      env,
-      reject: false,
-      all: true,
-      stdin: 'ignore',
-      ...(show ? { stdout: ['pipe', 'inherit'] as ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] as ['pipe', 'inherit'] } : {}),
-    });
-    return { ok: r.exitCode === 0, output: String(r.all ?? ''), what };
+  // opam's output is shown while it works when `show`; `quiet` commands (machine-read output) never are.
+  const run = async (args: string[], { quiet = false, extraEnv = {} }: { quiet?: boolean; extraEnv?: Record<string, string> } = {}) => {
+    const r = await runCommand({ file: opam, args }, { cwd: dir, env: { ...env, ...extraEnv }, capture: show && !quiet ? 'tee' : true });
+    return { ok: r.exitCode === 0, output: r.all, stdout: r.stdout };
   };
 
   const action: ManagedToolchain['action'] = previous && existsSync(previous.prefix) ? 'updated' : 'created';
@@ -154,7 +149,7 @@ async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log:
   if (!existsSync(join(root, 'config'))) {
     const [first, ...more] = spec.repositories;
     if (!first) throw new ToolchainError('No opam repository is configured: set "toolchain": { "repositories": [{ "name": "default", "url": "https://opam.ocaml.org" }] } in nx.json.');
-    const r = await run(['init', '--root', root, '--bare', '--disable-sandboxing', '--no-setup', first.name, first.url], 'init');
+    const r = await run(['init', '--root', root, '--bare', '--disable-sandboxing', '--no-setup', first.name, first.url]);
     if (!r.ok) {
       await rm(root, { recursive: true, force: true });
       throw unreachable(first, r.output);
@@ -172,9 +167,9 @@ async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log:
   const switchExisted = existsSync(prefix);
   if (!switchExisted) {
     log(`nx-mirage: opam switch create ${switchName} ${spec.compiler}`);
-    const r = await run(['switch', 'create', '--root', root, switchName, spec.compiler, '--no-switch'], 'switch create');
+    const r = await run(['switch', 'create', '--root', root, switchName, spec.compiler, '--no-switch']);
     if (!r.ok) {
-      await run(['switch', 'remove', '--root', root, switchName], 'switch remove');
+      await run(['switch', 'remove', '--root', root, switchName]);
       throw new ToolchainError(
         `opam could not create the switch ${switchName} with the compiler ${spec.compiler} in ${root}:\n${tail(r.output)}\n` +
           `Check the "toolchain.compiler" option in nx.json (the repositories must provide ${compilerPackageName(spec.compiler)}), then run the task again.` +
@@ -187,7 +182,7 @@ async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log:
   const opamFile = join(dir, 'nx-mirage-toolchain.opam');
   await writeFileAtomically(opamFile, renderToolchainOpamFile(spec));
   log(`nx-mirage: opam install --deps-only (${spec.packages.map((p) => p.name).join(', ')})`);
-  const install = await run(['install', '--root', root, '--switch', switchName, '--deps-only', opamFile], 'install');
+  const install = await run(['install', '--root', root, '--switch', switchName, '--deps-only', opamFile]);
   if (!install.ok) {
     throw new ToolchainError(
       `opam could not install the switch tools of the workspace (key ${key}) into ${prefix}:\n${tail(install.output)}\n` +
@@ -197,14 +192,10 @@ async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log:
   }
 
   const wanted = [...spec.packages.map((p) => p.name), compilerPackageName(spec.compiler), 'ocaml'];
-  const list = await run(['list', '--root', root, '--switch', switchName, '--installed', '--columns=name,installed-version', '--short'], 'list');
-  const versions = readInstalledVersions(list.output, wanted);
-  const envOut = await execa(opam, ['env', '--root', root, '--switch', switchName, '--set-root', '--set-switch', '--sexp'], {
-    env: { ...env, PATH: PATH_PLACEHOLDER },
-    extendEnv: true,
-    reject: false,
-  });
-  const switchEnv = readOpamEnvSexp(String(envOut.stdout));
+  const list = await run(['list', '--root', root, '--switch', switchName, '--installed', '--columns=name,installed-version', '--short']);
+  const versions = readInstalledVersions(list.stdout, wanted);
+  const envOut = await run(['env', '--root', root, '--switch', switchName, '--set-root', '--set-switch', '--sexp'], { quiet: true, extraEnv: { PATH: PATH_PLACEHOLDER } });
+  const switchEnv = readOpamEnvSexp(envOut.stdout);
   // dune reads a findlib toolchain from `<findlib.conf>.d/NAME.conf`: the switch's findlib.conf, where
   // ocaml-solo5 installs solo5.conf, whichever ocamlfind runs.
   const findlibConf = join(prefix, 'lib', 'findlib.conf');
@@ -212,7 +203,7 @@ async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log:
   const state: SwitchState = { key, spec, switchName, prefix, versions, env: switchEnv };
   await writeFileAtomically(join(dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   if (previous && previous.switchName !== switchName && existsSync(previous.prefix)) {
-    await run(['switch', 'remove', '--root', root, previous.switchName], 'switch remove');
+    await run(['switch', 'remove', '--root', root, previous.switchName]);
   }
   const changes = Object.keys(versions)
     .filter((p) => before[p] !== versions[p])
@@ -229,13 +220,13 @@ function unreachable(repo: OpamRepository, output: string): ToolchainError {
 
 async function addRepositories(
   repos: readonly OpamRepository[],
-  run: (args: string[], what: string) => Promise<{ ok: boolean; output: string }>,
+  run: (args: string[]) => Promise<{ ok: boolean; output: string }>,
   known: Map<string, string> = new Map(),
 ): Promise<void> {
   for (const repo of repos) {
     const r = known.has(repo.name)
-      ? await run(['repository', 'set-url', repo.name, repo.url, '--all-switches'], 'repository set-url')
-      : await run(['repository', 'add', repo.name, repo.url, '--all-switches', '--set-default'], 'repository add');
+      ? await run(['repository', 'set-url', repo.name, repo.url, '--all-switches'])
+      : await run(['repository', 'add', repo.name, repo.url, '--all-switches', '--set-default']);
     if (!r.ok) throw unreachable(repo, r.output);
   }
 }

@@ -11,6 +11,12 @@ export interface BatchTaskResult {
   endTime?: number;
 }
 
+/** One outcome for every task of a batch (a batch-wide failure, or a result all tasks share). */
+export function sameResultForAll(inputs: Record<string, unknown>, outcome: { success: boolean; terminalOutput: string }, startTime: number): Record<string, BatchTaskResult> {
+  const endTime = Date.now();
+  return Object.fromEntries(Object.keys(inputs).map((id) => [id, { ...outcome, startTime, endTime }]));
+}
+
 /**
  * The common shape of nx-mirage's batch executors: validate each task's options, locate its unikernel, run
  * all of them together, and report one result per task (a task whose options are wrong fails alone).
@@ -30,7 +36,7 @@ export async function runBatch<S extends z.ZodType, R extends { id: string }>(
     await useToolchain(context, (line) => logger.info(line));
   } catch (e) {
     if (!isUserError(e)) throw e;
-    return Object.fromEntries(Object.keys(inputs).map((id) => [id, { success: false, terminalOutput: `${e.message}\n`, startTime, endTime: Date.now() }]));
+    return sameResultForAll(inputs, { success: false, terminalOutput: `${e.message}\n` }, startTime);
   }
   const requests: R[] = [];
   for (const [id, raw] of Object.entries(inputs)) {

@@ -31,7 +31,6 @@ export interface ResolvedToolchain {
   /** Why this one: "mode managed", "mirage is not on PATH", ... */
   reason: string;
   managed?: ManagedToolchain;
-  spec?: ToolchainSpec;
 }
 
 /** Runtime overrides for CI and mirrors: they change the key like the nx.json options do. */
@@ -125,7 +124,7 @@ async function resolveToolchain(
   if (managed.action !== 'reused') {
     log(`nx-mirage: managed toolchain ${managed.action} (key ${managed.key}, ${compilerPackageName(spec.compiler)})${managed.changes.length ? `: ${managed.changes.join(', ')}` : ''}`);
   }
-  return { source: 'managed', reason, managed, spec };
+  return { source: 'managed', reason, managed };
 }
 
 /** For tests: forget resolved toolchains (each test workspace resolves its own). */

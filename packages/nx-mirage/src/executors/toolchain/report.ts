@@ -34,7 +34,8 @@ export async function reportToolchain(context: ExecutorContext): Promise<string>
     record = { source: 'managed', key: m.key, compiler: m.compiler, versions: m.versions };
     headline = `managed opam switch ${m.prefix} (key ${m.key}), because ${resolved.reason}`;
   } else {
-    const missing = await missingFromPath(context, options);
+    // In mode "auto", tools on PATH were chosen because nothing was missing; in mode "path", check now.
+    const missing = options.toolchain.mode === 'path' ? await missingFromPath(context, options) : [];
     if (missing.length > 0) {
       throw new ExecutorError(
         `The OCaml toolchain on PATH cannot build these unikernels:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +

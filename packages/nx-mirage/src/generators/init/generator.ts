@@ -51,8 +51,9 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
   let changed = false;
   if (newRegistration) {
     // New workspaces get the toolchain managed on demand; existing registrations keep what they chose.
+    // addPlugin has just written the entry in object form.
     nxJson.plugins = (nxJson.plugins ?? []).map((p) =>
-      typeof p !== 'string' && p.plugin === PLUGIN ? { ...p, options: { ...(p.options as object), toolchain: { mode: options.toolchain } } } : p === PLUGIN ? { plugin: PLUGIN, options: { toolchain: { mode: options.toolchain } } } : p,
+      typeof p !== 'string' && p.plugin === PLUGIN ? { ...p, options: { ...(p.options as object), toolchain: { mode: options.toolchain } } } : p,
     );
     changed = true;
   }
