@@ -49,6 +49,10 @@ function standinEnv(): Record<string, string> {
   };
 }
 
+/**
+ * Whether `tool` is on PATH. The plugin's `onPath` (adapters/toolchain.ts) cannot be imported here: under tsx
+ * it loads as CommonJS and requires execa, which is ESM only.
+ */
 function onPath(tool: string): boolean {
   return (process.env['PATH'] ?? '').split(':').some((dir) => {
     try {

@@ -6,17 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { E2EWorkspace } from './workspace';
 import { DUNE_SPY } from './standins';
-import { createStandinRepository, type StandinRepository } from '../../packages/nx-mirage/test/fixtures/standins/offline-opam';
+import { createOpamSpy, createStandinRepository, type OpamSpy, type StandinRepository } from '../../packages/nx-mirage/test/fixtures/standins/offline-opam';
 
 let ws: E2EWorkspace;
 let repo: StandinRepository;
 let env: Record<string, string>;
-const opamLog = () => join(ws.root, '.opam-calls.log');
-const opamCalls = () => (existsSync(opamLog()) ? readFileSync(opamLog(), 'utf8').trim().split('\n').filter(Boolean) : []);
+let spy: OpamSpy;
+const opamCalls = () => spy.calls();
 
 function unikernel(dir: string, name: string) {
   ws.write(`${dir}/config.ml`, `open Mirage\nlet main = main "Unikernel" job\nlet () = register "${name}" [ main ]\n`);
@@ -41,11 +41,9 @@ beforeAll(async () => {
     ],
     sync: { applyChanges: true },
   });
-  const realOpam = execFileSync('sh', ['-c', 'command -v opam'], { encoding: 'utf8' }).trim();
-  ws.write('.spy/opam', `#!/bin/sh\necho "$*" >> "${opamLog()}"\nexec ${realOpam} "$@"\n`);
-  execFileSync('chmod', ['+x', join(ws.root, '.spy', 'opam')]);
+  spy = createOpamSpy(join(ws.root, '.opam-spy'));
   env = {
-    PATH: [join(ws.root, '.spy'), DUNE_SPY, '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    PATH: [spy.bin, DUNE_SPY, '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
     DUNE_SPY_LOG: join(ws.root, '.dune-spy.log'),
     XDG_CACHE_HOME: join(ws.root, '.xdg-cache'),
     SOLO5_WRAPPER_LOG: repo.solo5.log,
@@ -53,7 +51,7 @@ beforeAll(async () => {
     OPAMROOT: '',
     OPAMSWITCH: '',
   };
-  ws.write('.gitignore', 'node_modules\n.nx\n_build\n.nx-mirage\n.xdg-cache\n.dune-spy.log\n.opam-calls.log\n.spy\n');
+  ws.write('.gitignore', 'node_modules\n.nx\n_build\n.nx-mirage\n.xdg-cache\n.dune-spy.log\n.opam-spy\n');
   unikernel('unikernels/hello', 'hello');
   await nx(['sync']);
   await ws.commit('unikernel');

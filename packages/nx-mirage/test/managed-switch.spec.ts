@@ -4,26 +4,18 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ToolchainError, ensureManagedSwitch, recordedSwitch } from '../src/adapters/managed-switch';
 import { mergeRequirements, predictedSwitchPackages, toolchainKey, type ToolchainSpec } from '../src/domain';
-import { createStandinRepository, type StandinRepository } from './fixtures/standins/offline-opam';
+import { createOpamSpy, createStandinRepository, type OpamSpy, type StandinRepository } from './fixtures/standins/offline-opam';
 import { TempWorkspace } from './temp-workspace';
 
 let tmp: TempWorkspace;
 let repo: StandinRepository;
-let opamLog: string;
+let spy: OpamSpy;
 const savedPath = process.env['PATH'];
-
-/** An `opam` first on PATH that logs its arguments and runs the real one. */
-function spyOnOpam() {
-  opamLog = tmp.path('opam-calls.log');
-  const real = execFileSync('sh', ['-c', 'command -v opam'], { encoding: 'utf8' }).trim();
-  tmp.write('spy/opam', `#!/bin/sh\necho "$*" >> "${opamLog}"\nexec ${real} "$@"\n`, 0o755);
-  process.env['PATH'] = `${tmp.path('spy')}:${savedPath}`;
-}
-const opamCalls = () => (existsSync(opamLog) ? readFileSync(opamLog, 'utf8').trim().split('\n').filter(Boolean) : []);
+const opamCalls = () => spy.calls();
 
 function spec(family: 'unix' | 'solo5', url = repo.url): ToolchainSpec {
   return { compiler: 'ocaml-system', repositories: [{ name: 'fixture', url }], packages: mergeRequirements([predictedSwitchPackages(family)]) };
@@ -34,7 +26,8 @@ const runIn = (env: Record<string, string>, tool: string, ...args: string[]) => 
 
 beforeEach(() => {
   tmp = new TempWorkspace('nx-mirage-switch-');
-  spyOnOpam();
+  spy = createOpamSpy(tmp.path('spy'));
+  process.env['PATH'] = `${spy.bin}:${savedPath}`;
 });
 afterEach(() => {
   process.env['PATH'] = savedPath;

@@ -5,21 +5,19 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '@nx/devkit';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import configureExecutor from '../src/executors/configure/executor';
 import buildExecutor from '../src/executors/build/executor';
 import toolchainExecutor from '../src/executors/toolchain/executor';
 import { forgetResolvedToolchains } from '../src/executors/use-toolchain';
 import { TOOLCHAIN_RECORD, readSolo5Notes } from '../src/domain';
-import { createStandinRepository, type StandinRepository } from './fixtures/standins/offline-opam';
+import { createOpamSpy, createStandinRepository, type OpamSpy, type StandinRepository } from './fixtures/standins/offline-opam';
 import { DUNE_SPY_BIN, MirageWorkspace, writeUnikernel } from './mirage-workspace';
 
 let m: MirageWorkspace;
 let repo: StandinRepository;
-let opamLog: string;
+let spy: OpamSpy;
 let messages: string[];
 
 function workspace(mode: 'auto' | 'managed' | 'path') {
@@ -29,10 +27,8 @@ function workspace(mode: 'auto' | 'managed' | 'path') {
   });
   m.activate();
   // Only the system's OCaml, dune and opam: no mirage, no solo5 toolchain, no findlib configuration of ours.
-  opamLog = m.ws.path('.opam-calls.log');
-  const real = execFileSync('sh', ['-c', 'command -v opam'], { encoding: 'utf8' }).trim();
-  m.ws.write('.spy/opam', `#!/bin/sh\necho "$*" >> "${opamLog}"\nexec ${real} "$@"\n`, 0o755);
-  process.env['PATH'] = [m.ws.path('.spy'), DUNE_SPY_BIN, '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+  spy = createOpamSpy(m.ws.path('.opam-spy'));
+  process.env['PATH'] = [spy.bin, DUNE_SPY_BIN, '/usr/local/bin', '/usr/bin', '/bin'].join(':');
   delete process.env['OCAMLFIND_CONF'];
   process.env['SOLO5_WRAPPER_LOG'] = repo.solo5.log;
   delete process.env['OPAMROOT'];
@@ -44,7 +40,7 @@ function workspace(mode: 'auto' | 'managed' | 'path') {
   for (const level of ['info', 'error', 'warn'] as const) vi.spyOn(logger, level).mockImplementation((msg: unknown) => void messages.push(String(msg)));
 }
 
-const opamCalls = () => (existsSync(opamLog) ? readFileSync(opamLog, 'utf8').trim().split('\n').filter(Boolean) : []);
+const opamCalls = () => spy.calls();
 
 async function run(target: 'toolchain' | 'configure' | 'build') {
   const ctx = await m.context('uk');
