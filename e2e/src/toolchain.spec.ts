@@ -1,8 +1,9 @@
 /**
  * The managed toolchain through real Nx: a workspace whose machine has OCaml, dune and opam but neither mirage
  * nor a solo5 toolchain. `nx run-many -t build` creates the managed switch (real opam 2.1 from a local file://
- * repository of fixture packages), builds with it, hits the cache without running opam again, and updates the
- * switch, and misses the cache, when the key changes.
+ * repository of fixture packages), builds with it, hits the cache without running opam again (the toolchain
+ * task itself too, once nothing its record comes from changed), and updates the switch, and misses the
+ * cache, when the key changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -75,7 +76,14 @@ describe('managed toolchain in an Nx workspace', () => {
     const calls = opamCalls().length;
     const second = await nx(['run-many', '-t', 'build', '--outputStyle=stream']);
     expect(second).toMatch(/hello:build.*\[local cache\]|existing outputs match the cache/);
+    // The toolchain task ran again: configure had written the unikernel's opam file since, which the switch
+    // requirements come from, so its stamp no longer held. Its record was unchanged: the build was a hit.
     expect(second).toMatch(/Nx read the output from the cache instead of running the command for 2 out of 3 tasks/);
+    expect(second).toMatch(/hello:toolchain\n[^]*nx-mirage toolchain: managed opam switch/);
+    // Then the stamp holds: its key is new once more, and from the next run on the task is a hit too.
+    await nx(['run-many', '-t', 'build', '--outputStyle=stream']);
+    const fourth = await nx(['run-many', '-t', 'build', '--outputStyle=stream']);
+    expect(fourth).toMatch(/Nx read the output from the cache instead of running the command for 3 out of 3 tasks/);
     expect(opamCalls()).toHaveLength(calls);
   });
 

@@ -11,6 +11,7 @@ import configureExecutor from '../src/executors/configure/executor';
 import buildExecutor from '../src/executors/build/executor';
 import toolchainExecutor from '../src/executors/toolchain/executor';
 import { forgetResolvedToolchains } from '../src/executors/use-toolchain';
+import { toolchainStampDigest } from '../src/adapters/toolchain-stamp';
 import { TOOLCHAIN_RECORD, readSolo5Notes } from '../src/domain';
 import { createOpamSpy, createStandinRepository, type OpamSpy, type StandinRepository } from './fixtures/standins/offline-opam';
 import { DUNE_SPY_BIN, MirageWorkspace, writeUnikernel } from './mirage-workspace';
@@ -78,6 +79,30 @@ describe('managed toolchain (mode "auto", tools missing from PATH)', () => {
     expect(repo.solo5.calls('ocamlopt').some(([cwd]) => cwd.startsWith(m.ws.path('_build/solo5')))).toBe(true);
     expect(readSolo5Notes(readFileSync(m.ws.path('uk/dist/uk.hvt'))).abi).toMatchObject({ target: 'hvt' });
     expect(JSON.parse(m.ws.read('uk/dist/uk.hvt.manifest.json')).toolchain).toMatchObject({ mirage: 'v4.11.1' });
+  });
+
+  it('leaves a stamp that holds until what the record came from changes', async () => {
+    const launch = { ...process.env }; // the environment Nx runs the stamp check and every task in
+    const newTaskProcess = () => {
+      forgetResolvedToolchains();
+      for (const k of Object.keys(process.env)) if (!(k in launch)) delete process.env[k];
+      Object.assign(process.env, launch);
+    };
+    expect(await run('toolchain')).toEqual({ success: true });
+    const held = await toolchainStampDigest(m.ws.root, launch);
+    expect(held).toMatch(/^stamp /);
+    expect(await toolchainStampDigest(m.ws.root, launch)).toBe(held);
+    // configure writes the unikernel's opam file: the switch requirements may have changed.
+    newTaskProcess();
+    expect(await run('configure')).toEqual({ success: true });
+    expect(await toolchainStampDigest(m.ws.root, launch)).toMatch(/^changed /);
+    newTaskProcess();
+    expect(await run('toolchain')).toEqual({ success: true });
+    const again = await toolchainStampDigest(m.ws.root, launch);
+    expect(again).toMatch(/^stamp /);
+    // The switch state is part of it: a removed toolchain directory makes the task run (and recreate it).
+    m.ws.remove('.nx-mirage/toolchain');
+    expect(await toolchainStampDigest(m.ws.root, launch)).toMatch(/^changed /);
   });
 
   it('uses the tools on PATH when they are all there, and says so', async () => {

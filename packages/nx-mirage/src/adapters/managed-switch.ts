@@ -59,7 +59,8 @@ export interface EnsureOptions {
   showOpamOutput?: boolean;
 }
 
-const STATE_FILE = 'state.json';
+/** The switch state in the toolchain directory (key, versions, environment). */
+export const SWITCH_STATE_FILE = 'state.json';
 
 export function switchNameFor(compiler: string): string {
   return `${MANAGED_SWITCH}-${compiler.replace(/[^A-Za-z0-9._+-]/g, '_')}`;
@@ -67,7 +68,7 @@ export function switchNameFor(compiler: string): string {
 
 async function readState(dir: string): Promise<SwitchState | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as SwitchState;
+    return JSON.parse(await readFile(join(dir, SWITCH_STATE_FILE), 'utf8')) as SwitchState;
   } catch {
     return undefined;
   }
@@ -201,7 +202,7 @@ async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log:
   const findlibConf = join(prefix, 'lib', 'findlib.conf');
   if (existsSync(findlibConf)) switchEnv['OCAMLFIND_CONF'] = findlibConf;
   const state: SwitchState = { key, spec, switchName, prefix, versions, env: switchEnv };
-  await writeFileAtomically(join(dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+  await writeFileAtomically(join(dir, SWITCH_STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   if (previous && previous.switchName !== switchName && existsSync(previous.prefix)) {
     await run(['switch', 'remove', '--root', root, previous.switchName]);
   }

@@ -58,3 +58,19 @@ export function toolchainFingerprint(cwd: string, toolchains: readonly string[])
   }
   return found;
 }
+
+/**
+ * The findlib configuration that defines `toolchains` the way dune reads it (the conf file, its `.d`
+ * directory, one `NAME.conf` each), as seen with `env`; empty without ocamlfind.
+ */
+export async function findlibConfFiles(toolchains: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
+  let conf = env['OCAMLFIND_CONF'];
+  if (!conf) {
+    const ocamlfind = await which('ocamlfind', { nothrow: true, path: env['PATH'] ?? '' });
+    if (!ocamlfind) return [];
+    const r = await execa(ocamlfind, ['printconf', 'conf'], { cwd, env, extendEnv: false, reject: false });
+    conf = r.exitCode === 0 ? String(r.stdout).trim() : '';
+    if (!conf) return [];
+  }
+  return [conf, `${conf}.d`, ...toolchains.map((t) => join(`${conf}.d`, `${t}.conf`))];
+}

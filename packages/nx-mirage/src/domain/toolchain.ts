@@ -40,6 +40,35 @@ export const DEFAULT_REPOSITORIES: readonly OpamRepository[] = [{ name: 'default
 /** The record of the toolchain in use, relative to the workspace root; configure and build hash it. */
 export const TOOLCHAIN_RECORD = '.nx-mirage/toolchain.json';
 
+/**
+ * The stamp of the record (relative to the workspace root): what the toolchain task derived it from, as seen
+ * on this machine. While everything in it is unchanged, the record is too, so the toolchain task is cached
+ * under the stamp's digest (a runtime input) instead of running in every Nx run.
+ */
+export const TOOLCHAIN_STAMP = '.nx-mirage/toolchain.stamp.json';
+
+/** Environment variables besides PATH that decide which toolchain is used and how it is found. */
+export const TOOLCHAIN_ENV = ['NX_MIRAGE_TOOLCHAIN_DIR', 'NX_MIRAGE_OPAM_REPOSITORY', 'NX_MIRAGE_OPAM_COMPILER', 'OCAMLFIND_CONF', 'OCAMLFIND_TOOLCHAIN'] as const;
+
+/** The tools whose presence on PATH (mode "auto") and whose files (their versions) decide the record. */
+export const TOOLCHAIN_TOOLS = ['mirage', 'dune', 'ocamlfind', 'ocamlopt', 'opam'] as const;
+
+export interface ToolchainStamp {
+  /** sha256 of the rendered record. */
+  record: string;
+  /** TOOLCHAIN_ENV as it was, null for unset. */
+  env: Record<string, string | null>;
+  /** Each of TOOLCHAIN_TOOLS: its path on PATH and file signature, or null when it is not on PATH. */
+  tools: Record<string, string | null>;
+  /** Content hash of every file (entries of every directory) the record was derived from, null for an absent one. */
+  files: Record<string, string | null>;
+}
+
+/** A stamp in canonical form (sorted keys), so that equal stamps render equal. */
+export function renderToolchainStamp(stamp: ToolchainStamp): string {
+  return JSON.stringify({ record: stamp.record, env: sortedByKey(stamp.env), tools: sortedByKey(stamp.tools), files: sortedByKey(stamp.files) }, null, 2) + '\n';
+}
+
 /** Default directory of the managed switch (opam root and state), relative to the workspace root. */
 export const DEFAULT_TOOLCHAIN_DIR = '.nx-mirage/toolchain';
 

@@ -46,6 +46,7 @@ export function crossCompilerProbe(toolchain: string): readonly string[] {
   return ['ocamlfind', '-toolchain', toolchain, 'ocamlopt', '-version'];
 }
 
+/** A command as one POSIX shell string (what Nx runtime inputs take), each word quoted when it needs it. */
 export function probeAsShellCommand(probe: readonly string[]): string {
-  return probe.join(' ');
+  return probe.map((w) => (/^[\w./@%+=:,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

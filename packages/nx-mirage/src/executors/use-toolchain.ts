@@ -21,8 +21,8 @@ import {
   type ToolchainSpec,
 } from '../domain';
 import { readTextIfExists } from '../adapters/files';
-import { ensureManagedSwitch, type ManagedToolchain } from '../adapters/managed-switch';
-import { checkFindlibToolchain, onPath } from '../adapters/toolchain';
+import { SWITCH_STATE_FILE, ensureManagedSwitch, type ManagedToolchain } from '../adapters/managed-switch';
+import { checkFindlibToolchain, findlibConfFiles, onPath } from '../adapters/toolchain';
 import type { NormalizedPluginOptions } from '../plugins/options';
 import { pluginOptionsFromNxJson, targetsInUse } from '../plugins/workspace';
 
@@ -88,6 +88,31 @@ export async function missingFromPath(context: ExecutorContext, options: Normali
 
 const resolved = new Map<string, Promise<ResolvedToolchain>>();
 
+/** This process's environment before a managed switch's was put into it: the one Nx runs runtime inputs in. */
+let launchEnv: NodeJS.ProcessEnv | undefined;
+
+export function environmentBeforeToolchain(): NodeJS.ProcessEnv {
+  return launchEnv ?? process.env;
+}
+
+/**
+ * The files and directories the toolchain record is derived from, for its stamp: every unikernel's config.ml
+ * and generated opam files (the switch requirements), the managed switch's state, and the findlib
+ * configuration that defines the cross toolchains in use (mode "auto" checks it).
+ */
+export async function toolchainStampFiles(context: ExecutorContext, options: NormalizedPluginOptions, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const files: string[] = [join(toolchainSettings(options, context.root, env).dir, SWITCH_STATE_FILE)];
+  const projects = context.projectsConfigurations?.projects ?? {};
+  for (const project of Object.values(projects)) {
+    if (!(project.metadata as { mirage?: unknown } | undefined)?.mirage) continue;
+    const dir = join(context.root, project.root, 'mirage');
+    files.push(join(context.root, project.root, 'config.ml'), dir);
+    for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.opam')) files.push(join(dir, f));
+  }
+  files.push(...(await findlibConfFiles(findlibToolchainsFor(targetsInUse(projects, options)), env, context.root)));
+  return files;
+}
+
 /**
  * Resolves the toolchain once per process and workspace, and with a managed switch puts its environment
  * into this process. `log` receives what was decided and what opam did.
@@ -120,6 +145,7 @@ async function resolveToolchain(
   }
   const spec = await workspaceToolchainSpec(context, options);
   const managed = await ensureManagedSwitch({ dir: settings.dir, spec, log, showOpamOutput: true });
+  launchEnv ??= { ...process.env };
   Object.assign(process.env, managed.env);
   if (managed.action !== 'reused') {
     log(`nx-mirage: managed toolchain ${managed.action} (key ${managed.key}, ${compilerPackageName(spec.compiler)})${managed.changes.length ? `: ${managed.changes.join(', ')}` : ''}`);
@@ -130,4 +156,5 @@ async function resolveToolchain(
 /** For tests: forget resolved toolchains (each test workspace resolves its own). */
 export function forgetResolvedToolchains(): void {
   resolved.clear();
+  launchEnv = undefined;
 }

@@ -95,12 +95,37 @@ describe('createNodes', () => {
       const t = found['uk']!.targets!;
       expect(t['toolchain']!.outputs).toEqual(['{workspaceRoot}/.nx-mirage/toolchain.json']);
       // Explicit inputs: Nx 24's task-level affected must not reach every build through dependencies' files.
-      expect(t['toolchain']!.inputs).toEqual(['{projectRoot}/config.ml', { externalDependencies: [] }]);
+      // Cached, keyed by the stamp the last toolchain run left (a runtime input) and by the set of unikernels.
+      expect(t['toolchain']).toMatchObject({ cache: true, options: { unikernels: expect.stringMatching(/^[0-9a-f]{16}$/) } });
+      expect(t['toolchain']!.inputs).toEqual([
+        '{projectRoot}/config.ml',
+        { runtime: expect.stringMatching(/^node \S+\/bin\/toolchain-stamp\.js$/) },
+        // The versions the record lists (hvt: the solo5 cross compiler), probed once per run for the builds too.
+        { runtime: 'mirage --version' },
+        { runtime: 'dune --version' },
+        { runtime: 'ocamlfind ocamlopt -version' },
+        { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
+        { externalDependencies: [] },
+      ]);
+      expect(found['lib']!.targets!['toolchain']!.options).toEqual(t['toolchain']!.options);
       expect(t['configure']!.dependsOn).toEqual(['toolchain']);
       expect(t['configure']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
       expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json', transitive: true });
       expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', 'toolchain']);
     }
+  });
+
+  it('keys the cached toolchain target by the set of unikernels and their targets, not by their sources', async () => {
+    ws.write('uk/config.ml', unikernel('hello'));
+    const key = async (options: Record<string, unknown> = {}) =>
+      (projects(await infer({ toolchain: { mode: 'auto' }, ...options }))['uk']!.targets!['toolchain']!.options as { unikernels: string }).unikernels;
+    const first = await key();
+    ws.write('uk/config.ml', unikernel('hello') + '\n(* an edit that changes no target *)\n');
+    expect(await key()).toBe(first);
+    expect(await key({ target: 'spt' })).not.toBe(first);
+    expect(await key({ additionalTargets: ['xen'] })).not.toBe(first);
+    ws.write('other/config.ml', unikernel('other'));
+    expect(await key()).not.toBe(first);
   });
 
   it('follows the target chosen in the plugin options, globally and per unikernel', async () => {

@@ -5,7 +5,7 @@
  * reads and parses nothing) serves both createNodes and createDependencies.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import {
   AggregateCreateNodesError,
   DependencyType,
@@ -22,6 +22,7 @@ import {
   analyzeWorkspace,
   inSkippedDirectory,
   isInside,
+  probeAsShellCommand,
   owningProject,
   readConfigMl,
   readDuneFile,
@@ -37,7 +38,7 @@ import { readTextFile } from '../adapters/files';
 import { packageInfo } from '../utils/package-info';
 import { PluginCache, hashFiles, pluginCachePath } from './nx-internals';
 import { normalizePluginOptions, unikernelSettings, type MiragePluginOptions, type NormalizedPluginOptions } from './options';
-import { buildLibraryProject, buildUnikernelProject } from './project';
+import { buildLibraryProject, buildUnikernelProject, toolchainKeyInputs, type ToolchainKeyInputs } from './project';
 
 export const CONFIG_GLOB = '**/{config.ml,dune,*.opam.locked}';
 
@@ -64,14 +65,15 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
     const named = (project: string) => analysis.workspace.externalPackages.filter((e) => e.source === project).map((e) => e.pkg);
     // A unikernel also links mirage's runtime packages for its target, which config.ml does not name.
     const unikernelPackages = (name: string) => [...new Set([...named(name), ...runtimePackages(unikernelSettings(options, name).target)])].sort();
+    const keyInputs = toolchainKey(context.workspaceRoot, options, analysis.unikernels);
     const results: Array<readonly [string, CreateNodesResult]> = analysis.unikernels.map(({ file, projectRoot, info }) => [
       file,
-      { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, unikernelPackages(info.name)) } },
+      { projects: { [projectRoot]: buildUnikernelProject({ projectRoot, info }, options, production, unikernelPackages(info.name), keyInputs) } },
     ]);
     const packagesOf = named;
     const ocamlformat = existsSync(join(context.workspaceRoot, options.duneRoot, '.ocamlformat'));
     for (const lib of analysis.workspace.libraries) {
-      results.push([lib.duneFile, { projects: { [lib.root]: buildLibraryProject(lib, options, production, ocamlformat, packagesOf(lib.name)) } }]);
+      results.push([lib.duneFile, { projects: { [lib.root]: buildLibraryProject(lib, options, production, ocamlformat, packagesOf(lib.name), keyInputs) } }]);
     }
     const externalNodes = opamNodes(analysis.workspace, [...new Set(analysis.unikernels.flatMap((u) => unikernelPackages(u.info.name)))]);
     if (results.length > 0 && Object.keys(externalNodes).length > 0) {
@@ -82,6 +84,19 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
     return results;
   },
 ];
+
+/**
+ * The key inputs of the cached toolchain target (modes "auto" and "managed"). The stamp check runs as
+ * nx-mirage's own script, relative to the workspace root when installed below it: the same command on every machine.
+ */
+function toolchainKey(workspaceRoot: string, options: NormalizedPluginOptions, unikernels: Analysis['unikernels']): ToolchainKeyInputs | undefined {
+  if (options.toolchain.mode === 'path') return undefined;
+  const script = join(__dirname, '..', 'bin', 'toolchain-stamp.js');
+  const relativeScript = relative(workspaceRoot, script);
+  const path = relativeScript.startsWith('..') || isAbsolute(relativeScript) ? script : relativeScript.split(sep).join('/');
+  const targets = unikernels.map((u) => ({ projectRoot: u.projectRoot, target: unikernelSettings(options, u.info.name).target }));
+  return toolchainKeyInputs(probeAsShellCommand(['node', path]), targets, options.additionalTargets);
+}
 
 /** Nx 21 and 22 look for `createNodesV2`; Nx 23 and later for `createNodes`. */
 export const createNodesV2 = createNodes;

@@ -4,6 +4,7 @@
  * the plugin options.
  */
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import {
   CONFIGURE_OUTPUTS,
@@ -13,6 +14,7 @@ import {
   inDir,
   lockVersionsJsonPath,
   crossCompilerProbe,
+  findlibToolchainsFor,
   probeAsShellCommand,
   allTargets,
   artifactFileName,
@@ -48,27 +50,53 @@ export function toolchainInputs(target: MirageTarget, tools: 'configure' | 'buil
 /** Declared so that npm lockfile changes never reach a unikernel's hash (an absent list means all packages). */
 const NO_NPM_PACKAGES = { externalDependencies: [] as string[] };
 
+/** What keys the cached toolchain target in modes "auto" and "managed"; the same for every project of a graph. */
+export interface ToolchainKeyInputs {
+  /** Runtime inputs: the stamp check (nx-mirage's bin/toolchain-stamp), then the version probes of the tools in use. */
+  runtime: { runtime: string }[];
+  /** Digest of the unikernel directories and their targets: one added, removed or retargeted changes every key. */
+  unikernels: string;
+}
+
+/**
+ * The key inputs of the cached toolchain target, from the unikernels of the graph. The version probes are
+ * those the builds hash (Nx runs each once per run), for every cross toolchain in use: the record lists them.
+ */
+export function toolchainKeyInputs(stampCommand: string, unikernels: ReadonlyArray<{ projectRoot: string; target: MirageTarget }>, additionalTargets: readonly MirageTarget[]): ToolchainKeyInputs {
+  const targets = [...unikernels.map((u) => u.target), ...additionalTargets];
+  const probes = [VERSION_PROBES.mirage, VERSION_PROBES.dune, VERSION_PROBES.ocaml, ...findlibToolchainsFor(targets).sort().map(crossCompilerProbe)];
+  const set = [...unikernels.map((u) => `${u.projectRoot}\t${u.target}`).sort(), ...additionalTargets];
+  return {
+    runtime: [stampCommand, ...probes.map(probeAsShellCommand)].map((runtime) => ({ runtime })),
+    unikernels: createHash('sha256').update(set.join('\n')).digest('hex').slice(0, 16),
+  };
+}
+
 /**
  * The `toolchain` target of every nx-mirage project. With a toolchain nx-mirage may manage (mode "auto" or
  * "managed"), configure, build and the library targets depend on it and hash the record it writes (key and
- * versions), read from disk after it ran; with tools on PATH (mode "path") it only reports, and the runtime
- * inputs above follow the tools.
+ * versions), read from disk after it ran. It is then cached: its key holds the digest of the stamp the last
+ * run left (what the record came from: config.ml and opam files, switch state, tools on PATH, findlib
+ * configuration), which is fresh whenever any of that changed, so the task runs exactly when the record may
+ * change. With tools on PATH (mode "path") it only reports, and the runtime inputs above follow the tools.
  */
-export function toolchainTarget(options: NormalizedPluginOptions, inputs: TargetConfiguration['inputs'] = []): TargetConfiguration {
+export function toolchainTarget(options: NormalizedPluginOptions, inputs: TargetConfiguration['inputs'] = [], key?: ToolchainKeyInputs): TargetConfiguration {
+  const cached = options.toolchain.mode !== 'path' && key !== undefined;
   return {
     executor: 'nx-mirage:toolchain',
-    cache: false,
+    ...(cached ? { options: { unikernels: key.unikernels } } : {}),
+    cache: cached,
     // What decides the switch-scope packages. Without inputs, Nx 24's task-level affected would take the
     // default ones, dependencies' files included: a web app edit would then reach every build through
-    // the toolchain record.
-    inputs: [...inputs, NO_NPM_PACKAGES],
+    // the toolchain record. The stamp's digest is a runtime input, which affected does not compare.
+    inputs: [...inputs, ...(cached ? key.runtime : []), NO_NPM_PACKAGES],
     outputs: [`{workspaceRoot}/${TOOLCHAIN_RECORD}`],
     metadata: {
       technologies: TECHNOLOGIES,
       description:
         options.toolchain.mode === 'path'
           ? 'Show the OCaml toolchain on PATH that builds the unikernels: versions, and what is missing'
-          : 'Create, update or reuse the OCaml toolchain (managed opam switch, or the tools on PATH), and show its key and versions',
+          : 'Create, update or reuse the OCaml toolchain (managed opam switch, or the tools on PATH), and show its key and versions; cached while nothing it depends on changed',
     },
   };
 }
@@ -109,6 +137,7 @@ export function buildUnikernelProject(
   productionInput = 'production',
   /** The opam packages it uses (config.ml packages, libraries of dune files in its tree). */
   packages: readonly string[] = [],
+  toolchainKey?: ToolchainKeyInputs,
 ): ProjectConfiguration {
   const name = info.name;
   const { target, configureFlags } = unikernelSettings(options, name);
@@ -147,7 +176,7 @@ export function buildUnikernelProject(
   });
 
   const targets: Record<string, TargetConfiguration> = {
-    [names.toolchain]: toolchainTarget(options, ['{projectRoot}/config.ml']),
+    [names.toolchain]: toolchainTarget(options, ['{projectRoot}/config.ml'], toolchainKey),
     [names.configure]: {
       executor: 'nx-mirage:configure',
       options: { ...identity(target), configureFlags },
@@ -317,6 +346,7 @@ export function buildLibraryProject(
   productionInput: string,
   hasOcamlformat: boolean,
   packages: readonly string[] = [],
+  toolchainKey?: ToolchainKeyInputs,
 ): ProjectConfiguration {
   const duneRoot = options.duneRoot;
   const dir = duneRoot === '.' ? lib.root : posix.relative(duneRoot, lib.root);
@@ -325,7 +355,7 @@ export function buildLibraryProject(
   const managed = toolchainDependency(options);
   const tools = [{ runtime: probeAsShellCommand(VERSION_PROBES.dune) }, { runtime: probeAsShellCommand(VERSION_PROBES.ocaml) }, ...managed.inputs];
   const targets: Record<string, TargetConfiguration> = {
-    [options.toolchainTargetName]: toolchainTarget(options),
+    [options.toolchainTargetName]: toolchainTarget(options, [], toolchainKey),
     [options.buildTargetName]: {
       executor: 'nx-mirage:dune',
       options: { ...common, action: 'build' },

@@ -1,7 +1,7 @@
 /**
  * The `toolchain` target: resolves the toolchain (creating or updating the managed switch when it is the one
  * in use), says which one is in use and why, prints its key and versions, and writes the toolchain record
- * that configure and build hash.
+ * that configure and build hash, with its stamp (what it was derived from) when the target is cached.
  */
 import { dirname, join } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
@@ -9,9 +9,10 @@ import which from 'which';
 import { TOOLCHAIN_RECORD, findlibToolchainsFor, normalizeVersion, renderToolchainRecord, type ToolchainRecord } from '../../domain';
 import { writeFileAtomically } from '../../adapters/files';
 import { toolchainFingerprint } from '../../adapters/toolchain';
+import { observeToolchainStamp, writeToolchainStamp } from '../../adapters/toolchain-stamp';
 import { pluginOptionsFromNxJson, targetsInUse } from '../../plugins/workspace';
 import { ExecutorError } from '../shared';
-import { missingFromPath, useToolchain } from '../use-toolchain';
+import { environmentBeforeToolchain, missingFromPath, toolchainStampFiles, useToolchain } from '../use-toolchain';
 
 /** Where the tools on PATH come from, for the message. */
 async function pathOrigin(): Promise<string> {
@@ -51,6 +52,12 @@ export async function reportToolchain(context: ExecutorContext): Promise<string>
     record = { source: 'path', versions };
     headline = `tools on PATH from ${await pathOrigin()}, because ${resolved.reason}`;
   }
-  await writeFileAtomically(join(context.root, TOOLCHAIN_RECORD), renderToolchainRecord(record));
+  const rendered = renderToolchainRecord(record);
+  await writeFileAtomically(join(context.root, TOOLCHAIN_RECORD), rendered);
+  if (options.toolchain.mode !== 'path') {
+    // What the record was derived from, as the cached toolchain target's runtime input sees it.
+    const env = environmentBeforeToolchain();
+    await writeToolchainStamp(context.root, await observeToolchainStamp(rendered, await toolchainStampFiles(context, options, env), env));
+  }
   return [`nx-mirage toolchain: ${headline}`, ...Object.entries(record.versions).map(([name, version]) => `  ${name} ${version}`)].join('\n') + '\n';
 }
