@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger, type TaskGraph } from '@nx/devkit';
+import type { TaskGraph } from '@nx/devkit';
+import { logger } from '../src/executors/log';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';

@@ -4,7 +4,7 @@
  * offline), and configure and build run mirage and the cross compiler from it.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '@nx/devkit';
+import { logger } from '../src/executors/log';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import configureExecutor from '../src/executors/configure/executor';

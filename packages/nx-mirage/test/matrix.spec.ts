@@ -3,7 +3,8 @@
  * environments and injected faults, each with the exact outcome a user sees.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger } from '@nx/devkit';
+import { logger as pluginLogger } from '@nx/devkit';
+import { logger } from '../src/executors/log';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -47,7 +48,7 @@ describe('hostile input is passed verbatim or rejected, never run by a shell', (
   });
 
   it('does not infer a unikernel dune could not build, and says why', async () => {
-    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const warn = vi.spyOn(pluginLogger, 'warn').mockImplementation(() => undefined);
     writeUnikernel(m.ws, 'apps/-rf', 'dash');
     const projects = await m.projects();
     expect(projects['dash']).toBeUndefined();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger } from '@nx/devkit';
+import { logger } from '../src/executors/log';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import configureExecutor from '../src/executors/configure/executor';

@@ -1,6 +1,5 @@
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import fg from 'fast-glob';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
@@ -22,21 +21,6 @@ export async function modifiedTime(path: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Removes the files matching `globs` inside `dir` and the plain `paths`, all relative to `root`. The directory
- * name is escaped, so brackets or stars in it are never read as glob syntax. Returns what existed and was removed.
- */
-export async function removeMatching(root: string, dir: string, globs: readonly string[], paths: readonly string[]): Promise<string[]> {
-  const base = fg.escapePath(dir === '.' ? '' : `${dir}/`);
-  const matches = await fg(globs.map((g) => base + g), { cwd: root, onlyFiles: false, dot: true, unique: true });
-  const existing = (await Promise.all(paths.map(async (p) => ((await modifiedTime(join(root, p))) === undefined ? undefined : p)))).filter(
-    (p): p is string => p !== undefined,
-  );
-  const all = [...new Set([...matches, ...existing])];
-  await Promise.all(all.map((m) => rm(join(root, m), { recursive: true, force: true })));
-  return all;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { logger } from '@nx/devkit';
+import { logger } from './log';
 import { ExecutorError, isUserError, locateUnikernel, parseOptions, type LocatedUnikernel } from './shared';
 import { useToolchain } from './use-toolchain';
 import type { z } from 'zod';

@@ -2,7 +2,8 @@
  * Keeps the dune root ready before mirage or dune run in it: nx-mirage's dune-project, dune-workspace (with the
  * contexts of the targets in use) and root dune file. Called while holding the dune root lock.
  */
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from './log';
 import { join } from 'node:path';
 import { ROOT_FILES, declaredContexts, planRootFiles, renderDuneWorkspace, type FindlibToolchain, type MirageTarget } from '../domain';
 import { readTextIfExists, writeFileAtomically } from '../adapters/files';

@@ -4,7 +4,8 @@
  * what to do, with a non-zero exit.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from './log';
 import { z } from 'zod';
 import { MIRAGE_TARGETS, type UnikernelRef } from '../domain';
 import { ToolError } from '../adapters/process';

@@ -3,7 +3,8 @@
  * root's lock, after the root files are in place and a preflight has checked tools, toolchains and
  * configuration; then copies each artifact into dist/ atomically and writes its manifest.
  */
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../log';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -70,6 +71,8 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
     }
   }
 
+  // The git probe dune's environment needs runs while the unikernels are checked.
+  const noCommit = gitWithoutCommit(root);
   const toolchainChecks = new Map<FindlibToolchain, Promise<ToolchainCheck>>();
   const ready: BuildRequest[] = [];
   for (const r of group) {
@@ -79,7 +82,7 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
   }
   if (ready.length === 0) return;
 
-  const env = await duneEnv(context, root);
+  const env = await duneEnv(context, noCommit);
   const workspaceFile = await reducedWorkspace(root, ready.map((r) => r.unikernel.target), toolchainChecks);
   try {
     await runDune(root, ready, env, workspaceFile, outcomes, fail);
@@ -197,10 +200,10 @@ async function promote(u: LocatedUnikernel, toolchain: Record<string, unknown>):
  * reused across unikernels, clones and `rm -rf _build`. Direct transport: no daemon, no port. An explicit
  * DUNE_CACHE in the environment wins.
  */
-async function duneEnv(context: ExecutorContext, root: string): Promise<Record<string, string | undefined>> {
+async function duneEnv(context: ExecutorContext, noCommit: Promise<boolean>): Promise<Record<string, string | undefined>> {
   const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
   const env: Record<string, string | undefined> = {};
-  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await gitWithoutCommit(root))) {
+  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await noCommit)) {
     logger.info('nx-mirage: dune cache off for this build: the git repository has no commit yet, and dune 2.9 fails to use its cache then.');
   } else if (options.duneCache && process.env['DUNE_CACHE'] === undefined) {
     env['DUNE_CACHE'] = 'enabled';

@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '@nx/devkit';
+import { logger } from '../log';
 import { cleanSet } from '../../domain';
-import { removeMatching } from '../../adapters/files';
+import { removeMatching } from '../../adapters/remove-matching';
 import { guarded, parseOptions, unikernelOf } from '../shared';
 import { schema, type Options } from './schema';
 

@@ -2,7 +2,8 @@
  * Runs `mirage configure` for unikernels, one after the other under the dune root lock (mirage builds
  * config.exe in the shared _build and writes root files), after nx-mirage's root files are in place.
  */
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../log';
 import { configureCommand } from '../../domain';
 import { ToolError, runCommand } from '../../adapters/process';
 import { byDuneRoot, prepareDuneRoot, underDuneRootLock } from '../dune-root';

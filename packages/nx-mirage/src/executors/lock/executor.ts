@@ -1,4 +1,5 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../log';
 import { join } from 'node:path';
 import { WORKSPACE_LOCK_FILE, lockCommand, lockVersionsJson, lockVersionsJsonPath, readOpamLockfile, lockFile, lockInputsDigest, lockedFrom, opamFile, recordLockedFrom, workspaceLockCommand } from '../../domain';
 import { modifiedTime, readTextIfExists, writeFileAtomically } from '../../adapters/files';

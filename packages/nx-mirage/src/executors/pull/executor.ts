@@ -1,4 +1,5 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../log';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WORKSPACE_LOCK_FILE, lockFile, pullCommand, sha256, workspacePullCommand } from '../../domain';

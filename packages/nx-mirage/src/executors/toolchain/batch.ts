@@ -1,4 +1,5 @@
-import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { logger } from '../log';
 import { sameResultForAll } from '../batch-results';
 import { isUserError } from '../shared';
 import { reportToolchain } from './report';

@@ -1,4 +1,5 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../log';
 import { guarded, parseOptions } from '../shared';
 import { reportToolchain } from './report';
 import { schema, type Options } from './schema';

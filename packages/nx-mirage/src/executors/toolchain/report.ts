@@ -4,7 +4,8 @@
  * that configure and build hash, with its stamp (what it was derived from) when the target is cached.
  */
 import { dirname, join } from 'node:path';
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../log';
 import which from 'which';
 import { TOOLCHAIN_RECORD, findlibToolchainsFor, normalizeVersion, renderToolchainRecord, type ToolchainRecord } from '../../domain';
 import { writeFileAtomically } from '../../adapters/files';
