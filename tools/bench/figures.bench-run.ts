@@ -14,6 +14,9 @@ import { packPlugin, repoRoot } from '../../e2e/src/workspace';
 import { writeLibrary, writeUnikernel } from './generate';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+/** BENCH_FIGURES=4 (or 2,3): measure only these figures (3 includes 3b, 2 its control and 2b). */
+const only = process.env['BENCH_FIGURES']?.split(',').map((f) => f.trim());
+const selected = (figure: string) => !only || only.includes(figure);
 const N = 10;
 const base = mkdtempSync(join(tmpdir(), 'nx-mirage-bench-'));
 const toolchain = createSolo5Toolchain(join(base, 'toolchain'));
@@ -118,96 +121,108 @@ it('measures the figures', async () => {
   };
   const noDuneCache = { DUNE_CACHE: 'disabled' };
 
-  // 1. Many unikernels: the mirage way (configure and make build per unikernel, each its own dune root) vs
-  //    nx run-many with nx-mirage (one dune root, batch build), both from clean, no Nx cache.
-  const mirageWay = await measure(
-    () => separate.forEach((d) => rmSync(join(d, '_build'), { recursive: true, force: true })),
-    async () => {
-      for (const [i, dir] of separate.entries()) {
-        await sh(dir, 'mirage', ['configure', '-f', `uk${i}/config.ml`, '-t', 'hvt'], noDuneCache);
-        await sh(dir, 'dune', ['build', '--profile', 'release', '--root', '.', `uk${i}/dist`], noDuneCache);
-      }
-    },
-  );
-  const nxWay = await measure(cleanNx, () => nx(ws, ['run-many', '-t', 'build', '--skip-nx-cache']));
-  record(`1. ${N} unikernels sharing a library`, { label: 'mirage way (configure + make build each)', ms: mirageWay }, { label: 'nx run-many -t build', ms: nxWay }, '>= 5x', (r) => r >= 5);
-
-  // 2. Overhead of nx build over the dune command it runs, one unikernel, no Nx cache, no dune cache.
-  const overheadNx = await measure(
-    () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
-    () => nx(ws, ['build', 'uk0', '--skip-nx-cache', '--excludeTaskDependencies'], noDuneCache),
-  );
-  const overheadDune = await measure(
-    () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
-    () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', '_build/solo5/unikernels/uk0/uk0.hvt'], noDuneCache),
-  );
-  record('2. nx build overhead (one unikernel, cache off)', { label: 'nx build uk0', ms: overheadNx }, { label: 'dune build (same target)', ms: overheadDune }, '<= 1.10x', (r) => r <= 1.1);
-  // What any Nx task costs here, whatever its executor: the floor under figure 2 (a no-op command task).
-  const nxFloor = await measure(() => undefined, () => nx(ws, ['run', 'uk0:nop-pre', '--skip-nx-cache']));
-  record('2. (control) Nx floor: a no-op task', { label: 'nx run uk0:nop-pre (true)', ms: nxFloor }, { label: 'dune build (same target)', ms: overheadDune }, 'report', () => true);
-  // The same as figure 2 with the Nx daemon on (the default outside CI): the project graph comes from it.
-  const withDaemon = { NX_DAEMON: 'true', CI: 'false' };
-  const overheadDaemon = await measure(
-    () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
-    () => nx(ws, ['build', 'uk0', '--skip-nx-cache', '--excludeTaskDependencies'], { ...noDuneCache, ...withDaemon }),
-  );
-  await nx(ws, ['daemon', '--stop'], withDaemon).catch(() => undefined);
-  record('2b. nx build overhead, Nx daemon on', { label: 'nx build uk0 (daemon)', ms: overheadDaemon }, { label: 'dune build (same target)', ms: overheadDune }, '<= 1.10x', (r) => r <= 1.1);
-
-  // 3. Everything cached: nx-mirage builds vs the same number of no-op cached tasks.
-  await nx(ws, ['run-many', '-t', 'build']);
-  await nx(ws, ['run-many', '-t', 'nop']);
-  const cachedBuild = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'build']));
-  const cachedNop = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'nop']));
-  record(`3. full cache hit, ${N} unikernels`, { label: 'nx run-many -t build (all cached)', ms: cachedBuild }, { label: 'nx run-many -t nop (all cached)', ms: cachedNop }, '<= 1.5x', (r) => r <= 1.5);
-  // 3b. The same with toolchain mode "auto" (what `nx add nx-mirage` writes), tools on PATH: each run also
-  //     runs the non-cacheable toolchain tasks (one batch) before the cached builds.
-  const nxJsonPath = join(ws, 'nx.json');
-  const nxJsonBefore = readFileSync(nxJsonPath, 'utf8');
-  writeFileSync(nxJsonPath, JSON.stringify({ plugins: [{ plugin: 'nx-mirage', options: { monorepo: false, toolchain: { mode: 'auto' } } }] }));
-  await nx(ws, ['run-many', '-t', 'build']);
-  const cachedAuto = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'build']));
-  writeFileSync(nxJsonPath, nxJsonBefore);
-  record(`3b. full cache hit, ${N} unikernels, toolchain mode auto`, { label: 'nx run-many -t build (all cached, auto)', ms: cachedAuto }, { label: 'nx run-many -t nop (all cached)', ms: cachedNop }, '<= 1.5x', (r) => r <= 1.5);
-
-  // 5. dune's cache: a clean rebuild (rm -rf _build) with nx-mirage's default dune cache vs without.
-  const duneTargets = Array.from({ length: N }, (_, i) => `_build/solo5/unikernels/uk${i}/uk${i}.hvt`);
-  const withCache = { DUNE_CACHE: 'enabled', DUNE_CACHE_TRANSPORT: 'direct' };
-  await sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', ...duneTargets], withCache);
-  const rebuildCached = await measure(
-    () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
-    () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', ...duneTargets], withCache),
-  );
-  const rebuildUncached = await measure(
-    () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
-    () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', ...duneTargets], noDuneCache),
-  );
-  record('5. clean rebuild with dune cache', { label: 'without dune cache', ms: rebuildUncached }, { label: "with nx-mirage's dune cache", ms: rebuildCached }, 'report', () => true);
-
-  // 4. Inference at scale: 1,000 unikernels vs 1,000 vite.config.ts projects under @nx/vite.
-  const P = Number(process.env['BENCH_PROJECTS'] ?? 1000);
-  const mirageInf = join(base, 'inference-mirage');
-  await nxWorkspace(mirageInf, tarball, {}, { plugins: ['nx-mirage'] });
-  const viteInf = join(base, 'inference-vite');
-  await nxWorkspace(viteInf, tarball, { '@nx/vite': '23.2.1', vite: '^7.1.0' }, { plugins: ['@nx/vite/plugin'] });
-  for (let i = 0; i < P; i++) {
-    writeUnikernel(mirageInf, `apps/u${i}`, `u${i}`);
-    mkdirSync(join(viteInf, `apps/v${i}`), { recursive: true });
-    writeFileSync(join(viteInf, `apps/v${i}/vite.config.ts`), "import { defineConfig } from 'vite';\nexport default defineConfig({ build: { outDir: 'dist' } });\n");
-    writeFileSync(join(viteInf, `apps/v${i}/project.json`), JSON.stringify({ name: `v${i}` }));
+  if (selected('1')) {
+    // 1. Many unikernels: the mirage way (configure and make build per unikernel, each its own dune root) vs
+    //    nx run-many with nx-mirage (one dune root, batch build), both from clean, no Nx cache.
+    const mirageWay = await measure(
+      () => separate.forEach((d) => rmSync(join(d, '_build'), { recursive: true, force: true })),
+      async () => {
+        for (const [i, dir] of separate.entries()) {
+          await sh(dir, 'mirage', ['configure', '-f', `uk${i}/config.ml`, '-t', 'hvt'], noDuneCache);
+          await sh(dir, 'dune', ['build', '--profile', 'release', '--root', '.', `uk${i}/dist`], noDuneCache);
+        }
+      },
+    );
+    const nxWay = await measure(cleanNx, () => nx(ws, ['run-many', '-t', 'build', '--skip-nx-cache']));
+    record(`1. ${N} unikernels sharing a library`, { label: 'mirage way (configure + make build each)', ms: mirageWay }, { label: 'nx run-many -t build', ms: nxWay }, '>= 5x', (r) => r >= 5);
   }
-  await commit(mirageInf);
-  await commit(viteInf);
-  const cold = { NX_DAEMON: 'false', NX_CACHE_PROJECT_GRAPH: 'false' };
-  const coldMirage = await measure(() => rmSync(join(mirageInf, '.nx'), { recursive: true, force: true }), () => nx(mirageInf, ['show', 'projects'], cold));
-  const coldVite = await measure(() => rmSync(join(viteInf, '.nx'), { recursive: true, force: true }), () => nx(viteInf, ['show', 'projects'], cold));
-  record(`4a. inference, ${P} projects, cold`, { label: 'nx-mirage (config.ml)', ms: coldMirage }, { label: '@nx/vite 23.2.1 (vite.config.ts)', ms: coldVite }, '<= 1.0x', (r) => r <= 1.0);
-  const daemon = { NX_DAEMON: 'true', CI: 'false' };
-  const warmMirage = await measure(() => undefined, () => nx(mirageInf, ['show', 'projects'], daemon));
-  const warmVite = await measure(() => undefined, () => nx(viteInf, ['show', 'projects'], daemon));
-  await nx(mirageInf, ['daemon', '--stop'], daemon).catch(() => undefined);
-  await nx(viteInf, ['daemon', '--stop'], daemon).catch(() => undefined);
-  record(`4b. inference, ${P} projects, warm (daemon)`, { label: 'nx-mirage', ms: warmMirage }, { label: '@nx/vite', ms: warmVite }, `mirage <= 150 ms (${Math.round(median(warmMirage))} ms)`, () => median(warmMirage) <= 150);
+
+  if (selected('2')) {
+    // 2. Overhead of nx build over the dune command it runs, one unikernel, no Nx cache, no dune cache.
+    const overheadNx = await measure(
+      () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
+      () => nx(ws, ['build', 'uk0', '--skip-nx-cache', '--excludeTaskDependencies'], noDuneCache),
+    );
+    const overheadDune = await measure(
+      () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
+      () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', '_build/solo5/unikernels/uk0/uk0.hvt'], noDuneCache),
+    );
+    record('2. nx build overhead (one unikernel, cache off)', { label: 'nx build uk0', ms: overheadNx }, { label: 'dune build (same target)', ms: overheadDune }, '<= 1.10x', (r) => r <= 1.1);
+    // What any Nx task costs here, whatever its executor: the floor under figure 2 (a no-op command task).
+    const nxFloor = await measure(() => undefined, () => nx(ws, ['run', 'uk0:nop-pre', '--skip-nx-cache']));
+    record('2. (control) Nx floor: a no-op task', { label: 'nx run uk0:nop-pre (true)', ms: nxFloor }, { label: 'dune build (same target)', ms: overheadDune }, 'report', () => true);
+    // The same as figure 2 with the Nx daemon on (the default outside CI): the project graph comes from it.
+    const withDaemon = { NX_DAEMON: 'true', CI: 'false' };
+    const overheadDaemon = await measure(
+      () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
+      () => nx(ws, ['build', 'uk0', '--skip-nx-cache', '--excludeTaskDependencies'], { ...noDuneCache, ...withDaemon }),
+    );
+    await nx(ws, ['daemon', '--stop'], withDaemon).catch(() => undefined);
+    record('2b. nx build overhead, Nx daemon on', { label: 'nx build uk0 (daemon)', ms: overheadDaemon }, { label: 'dune build (same target)', ms: overheadDune }, '<= 1.10x', (r) => r <= 1.1);
+  }
+
+  if (selected('3')) {
+    // 3. Everything cached: nx-mirage builds vs the same number of no-op cached tasks.
+    await nx(ws, ['run-many', '-t', 'build']);
+    await nx(ws, ['run-many', '-t', 'nop']);
+    const cachedBuild = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'build']));
+    const cachedNop = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'nop']));
+    record(`3. full cache hit, ${N} unikernels`, { label: 'nx run-many -t build (all cached)', ms: cachedBuild }, { label: 'nx run-many -t nop (all cached)', ms: cachedNop }, '<= 1.5x', (r) => r <= 1.5);
+    // 3b. The same with toolchain mode "auto" (what `nx add nx-mirage` writes), tools on PATH: each run also
+    //     runs the non-cacheable toolchain tasks (one batch) before the cached builds.
+    const nxJsonPath = join(ws, 'nx.json');
+    const nxJsonBefore = readFileSync(nxJsonPath, 'utf8');
+    writeFileSync(nxJsonPath, JSON.stringify({ plugins: [{ plugin: 'nx-mirage', options: { monorepo: false, toolchain: { mode: 'auto' } } }] }));
+    await nx(ws, ['run-many', '-t', 'build']);
+    const cachedAuto = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'build']));
+    writeFileSync(nxJsonPath, nxJsonBefore);
+    record(`3b. full cache hit, ${N} unikernels, toolchain mode auto`, { label: 'nx run-many -t build (all cached, auto)', ms: cachedAuto }, { label: 'nx run-many -t nop (all cached)', ms: cachedNop }, '<= 1.5x', (r) => r <= 1.5);
+  }
+
+  if (selected('5')) {
+    // 5. dune's cache: a clean rebuild (rm -rf _build) with nx-mirage's default dune cache vs without.
+    const duneTargets = Array.from({ length: N }, (_, i) => `_build/solo5/unikernels/uk${i}/uk${i}.hvt`);
+    const withCache = { DUNE_CACHE: 'enabled', DUNE_CACHE_TRANSPORT: 'direct' };
+    await sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', ...duneTargets], withCache);
+    const rebuildCached = await measure(
+      () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
+      () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', ...duneTargets], withCache),
+    );
+    const rebuildUncached = await measure(
+      () => rmSync(join(ws, '_build'), { recursive: true, force: true }),
+      () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', ...duneTargets], noDuneCache),
+    );
+    record('5. clean rebuild with dune cache', { label: 'without dune cache', ms: rebuildUncached }, { label: "with nx-mirage's dune cache", ms: rebuildCached }, 'report', () => true);
+  }
+
+  if (selected('4')) {
+    // 4. Inference at scale: 1,000 unikernels vs 1,000 vite.config.ts projects under @nx/vite.
+    const P = Number(process.env['BENCH_PROJECTS'] ?? 1000);
+    const mirageInf = join(base, 'inference-mirage');
+    await nxWorkspace(mirageInf, tarball, {}, { plugins: ['nx-mirage'] });
+    const viteInf = join(base, 'inference-vite');
+    await nxWorkspace(viteInf, tarball, { '@nx/vite': '23.2.1', vite: '^7.1.0' }, { plugins: ['@nx/vite/plugin'] });
+    for (let i = 0; i < P; i++) {
+      writeUnikernel(mirageInf, `apps/u${i}`, `u${i}`);
+      mkdirSync(join(viteInf, `apps/v${i}`), { recursive: true });
+      writeFileSync(join(viteInf, `apps/v${i}/vite.config.ts`), "import { defineConfig } from 'vite';\nexport default defineConfig({ build: { outDir: 'dist' } });\n");
+      // A Vite app has its index.html: without it @nx/vite infers no build, serve or preview target at all.
+      writeFileSync(join(viteInf, `apps/v${i}/index.html`), '<!doctype html>\n<html><body><script type="module" src="/src/main.ts"></script></body></html>\n');
+      writeFileSync(join(viteInf, `apps/v${i}/project.json`), JSON.stringify({ name: `v${i}` }));
+    }
+    await commit(mirageInf);
+    await commit(viteInf);
+    const cold = { NX_DAEMON: 'false', NX_CACHE_PROJECT_GRAPH: 'false' };
+    const coldMirage = await measure(() => rmSync(join(mirageInf, '.nx'), { recursive: true, force: true }), () => nx(mirageInf, ['show', 'projects'], cold));
+    const coldVite = await measure(() => rmSync(join(viteInf, '.nx'), { recursive: true, force: true }), () => nx(viteInf, ['show', 'projects'], cold));
+    record(`4a. inference, ${P} projects, cold`, { label: 'nx-mirage (config.ml)', ms: coldMirage }, { label: '@nx/vite 23.2.1 (vite.config.ts)', ms: coldVite }, '<= 1.0x', (r) => r <= 1.0);
+    const daemon = { NX_DAEMON: 'true', CI: 'false' };
+    const warmMirage = await measure(() => undefined, () => nx(mirageInf, ['show', 'projects'], daemon));
+    const warmVite = await measure(() => undefined, () => nx(viteInf, ['show', 'projects'], daemon));
+    await nx(mirageInf, ['daemon', '--stop'], daemon).catch(() => undefined);
+    await nx(viteInf, ['daemon', '--stop'], daemon).catch(() => undefined);
+    record(`4b. inference, ${P} projects, warm (daemon)`, { label: 'nx-mirage', ms: warmMirage }, { label: '@nx/vite', ms: warmVite }, `mirage <= 150 ms (${Math.round(median(warmMirage))} ms)`, () => median(warmMirage) <= 150);
+  }
 
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
   const rows = figures.map((f) => [f.figure, `${f.ratio.toFixed(2)}x`, f.target, f.pass ? 'pass' : 'MISS', `${Math.round(median(f.a.ms))} ms vs ${Math.round(median(f.b.ms))} ms`]);
