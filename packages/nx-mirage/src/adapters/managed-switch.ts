@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import which from 'which';
 import {
   MANAGED_SWITCH,
   compilerPackageName,
@@ -19,6 +18,7 @@ import {
   type ToolchainSpec,
 } from '../domain';
 import { writeFileAtomically } from './files';
+import { findOnPath } from './path-lookup';
 import { runCommand } from './process';
 import { withDirectoryLock } from './lock';
 
@@ -126,7 +126,7 @@ export async function ensureManagedSwitch(options: EnsureOptions): Promise<Manag
 }
 
 async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log: (line: string) => void, show: boolean): Promise<ManagedToolchain> {
-  const opam = await which('opam', { nothrow: true });
+  const opam = await findOnPath('opam');
   if (!opam) {
     throw new ToolchainError(
       `\`opam\` was not found on PATH; nx-mirage needs it to create the managed toolchain in ${dir}.\n${OPAM_INSTALL_HELP}; then run the task again.\n` +

@@ -6,9 +6,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import which from 'which';
 import { TOOLCHAIN_ENV, TOOLCHAIN_STAMP, TOOLCHAIN_TOOLS, renderToolchainStamp, type ToolchainStamp } from '../domain/toolchain';
 import { writeFileAtomically } from './files';
+import { findOnPath } from './path-lookup';
 
 /**
  * A listed file by its content and a directory by its entries: Nx rewrites the files configure generates
@@ -25,7 +25,7 @@ async function contentSignature(path: string): Promise<string | null> {
 
 /** A tool by its path, size, modification time and inode: an upgrade (opam reinstalls it) gives a new one. */
 async function toolSignature(tool: string, env: NodeJS.ProcessEnv): Promise<string | null> {
-  const found = await which(tool, { nothrow: true, path: env['PATH'] ?? '' });
+  const found = await findOnPath(tool, env);
   if (!found) return null;
   const s = await stat(found).catch(() => undefined);
   return `${found} ${s ? `${s.size}:${s.mtimeMs}:${s.ino}` : 'unreadable'}`;
@@ -33,12 +33,15 @@ async function toolSignature(tool: string, env: NodeJS.ProcessEnv): Promise<stri
 
 /** The stamp of `record` as things are now: `files` are the files and directories it was derived from. */
 export async function observeToolchainStamp(record: string, files: readonly string[], env: NodeJS.ProcessEnv): Promise<ToolchainStamp> {
+  return { record: createHash('sha256').update(record).digest('hex'), ...(await observe(files, env)) };
+}
+
+async function observe(files: readonly string[], env: NodeJS.ProcessEnv): Promise<Omit<ToolchainStamp, 'record'>> {
   const [tools, signatures] = await Promise.all([
     Promise.all(TOOLCHAIN_TOOLS.map(async (t) => [t, await toolSignature(t, env)] as const)),
     Promise.all([...new Set(files)].map(async (f) => [f, await contentSignature(f)] as const)),
   ]);
   return {
-    record: createHash('sha256').update(record).digest('hex'),
     env: Object.fromEntries(TOOLCHAIN_ENV.map((v) => [v, env[v] ?? null])),
     tools: Object.fromEntries(tools),
     files: Object.fromEntries(signatures),
@@ -65,7 +68,6 @@ export async function toolchainStampDigest(workspaceRoot: string, env: NodeJS.Pr
     return changed();
   }
   if (typeof stamp?.record !== 'string' || typeof stamp.files !== 'object' || stamp.files === null) return changed();
-  const now = await observeToolchainStamp('', Object.keys(stamp.files), env);
-  const holds = renderToolchainStamp({ ...now, record: stamp.record }) === text;
+  const holds = renderToolchainStamp({ record: stamp.record, ...(await observe(Object.keys(stamp.files), env)) }) === text;
   return holds ? `stamp ${createHash('sha256').update(text).digest('hex')}` : changed();
 }

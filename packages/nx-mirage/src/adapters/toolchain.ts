@@ -3,13 +3,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import which from 'which';
+import { findOnPath } from './path-lookup';
 import { VERSION_PROBES, crossCompilerProbe } from '../domain';
 import { probe } from './process';
 import { execa } from 'execa';
 
 export async function onPath(tool: string): Promise<boolean> {
-  return (await which(tool, { nothrow: true })) !== null;
+  return (await findOnPath(tool)) !== null;
 }
 
 export type ToolchainCheck = { defined: true } | { defined: false; reason: string };
@@ -66,7 +66,7 @@ export function toolchainFingerprint(cwd: string, toolchains: readonly string[])
 export async function findlibConfFiles(toolchains: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
   let conf = env['OCAMLFIND_CONF'];
   if (!conf) {
-    const ocamlfind = await which('ocamlfind', { nothrow: true, path: env['PATH'] ?? '' });
+    const ocamlfind = await findOnPath('ocamlfind', env);
     if (!ocamlfind) return [];
     const r = await execa(ocamlfind, ['printconf', 'conf'], { cwd, env, extendEnv: false, reject: false });
     conf = r.exitCode === 0 ? String(r.stdout).trim() : '';

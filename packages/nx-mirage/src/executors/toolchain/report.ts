@@ -6,10 +6,10 @@
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../log';
-import which from 'which';
 import { TOOLCHAIN_RECORD, findlibToolchainsFor, normalizeVersion, renderToolchainRecord, type ToolchainRecord } from '../../domain';
 import { writeFileAtomically } from '../../adapters/files';
 import { toolchainFingerprint } from '../../adapters/toolchain';
+import { findOnPath } from '../../adapters/path-lookup';
 import { observeToolchainStamp, writeToolchainStamp } from '../../adapters/toolchain-stamp';
 import { pluginOptionsFromNxJson, targetsInUse } from '../../plugins/workspace';
 import { ExecutorError } from '../shared';
@@ -17,7 +17,7 @@ import { environmentBeforeToolchain, missingFromPath, toolchainStampFiles, useTo
 
 /** Where the tools on PATH come from, for the message. */
 async function pathOrigin(): Promise<string> {
-  const mirage = await which('mirage', { nothrow: true });
+  const mirage = await findOnPath('mirage');
   if (!mirage) return 'PATH';
   const prefix = process.env['OPAM_SWITCH_PREFIX'];
   if (prefix && mirage.startsWith(prefix + '/')) return `the opam switch ${prefix}`;
