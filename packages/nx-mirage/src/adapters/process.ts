@@ -54,10 +54,10 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   };
 }
 
-/** Output of a short command, or undefined when the program is missing or fails. */
-export async function probe(file: string, args: string[], cwd: string): Promise<string | undefined> {
+/** Output of a short command (run in `env` when given, else this process's), or undefined when the program is missing or fails. */
+export async function probe(file: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
-    const r = await execa(file, args, { cwd, reject: false, timeout: 30_000 });
+    const r = await execa(file, args, { cwd, reject: false, timeout: 30_000, ...(env ? { env, extendEnv: false } : {}) });
     return r.exitCode === 0 ? String(r.stdout).trim() : undefined;
   } catch {
     return undefined;

@@ -20,7 +20,7 @@ export type ToolchainCheck = { defined: true } | { defined: false; reason: strin
  * falls back to the host compiler when it is missing, so both are checked before dune runs.
  */
 export async function checkFindlibToolchain(name: string, cwd: string): Promise<ToolchainCheck> {
-  const conf = process.env['OCAMLFIND_CONF'] || (await probe('ocamlfind', ['printconf', 'conf'], cwd));
+  const conf = await findlibConf(cwd);
   if (!conf) return { defined: false, reason: '`ocamlfind printconf conf` failed' };
   const snippet = join(`${conf}.d`, `${name}.conf`);
   const r = await execa('ocamlfind', ['-toolchain', name, 'printconf', 'path'], { cwd, reject: false });
@@ -64,13 +64,11 @@ export function toolchainFingerprint(cwd: string, toolchains: readonly string[])
  * directory, one `NAME.conf` each), as seen with `env`; empty without ocamlfind.
  */
 export async function findlibConfFiles(toolchains: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
-  let conf = env['OCAMLFIND_CONF'];
-  if (!conf) {
-    const ocamlfind = await findOnPath('ocamlfind', env);
-    if (!ocamlfind) return [];
-    const r = await execa(ocamlfind, ['printconf', 'conf'], { cwd, env, extendEnv: false, reject: false });
-    conf = r.exitCode === 0 ? String(r.stdout).trim() : '';
-    if (!conf) return [];
-  }
-  return [conf, `${conf}.d`, ...toolchains.map((t) => join(`${conf}.d`, `${t}.conf`))];
+  const conf = await findlibConf(cwd, env);
+  return conf ? [conf, `${conf}.d`, ...toolchains.map((t) => join(`${conf}.d`, `${t}.conf`))] : [];
+}
+
+/** The findlib configuration file in `env`: $OCAMLFIND_CONF, else what `ocamlfind printconf conf` says. */
+async function findlibConf(cwd: string, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return (env ?? process.env)['OCAMLFIND_CONF'] || (await probe('ocamlfind', ['printconf', 'conf'], cwd, env));
 }

@@ -54,13 +54,17 @@ async function projectRequirements(workspaceRoot: string, project: ProjectConfig
   const guard = mirage.versionGuard ? readVersionGuard(mirage.versionGuard) : undefined;
   const fromGuard = guard && 'constraints' in guard ? guardRequirement(guard.constraints) : undefined;
   if (fromGuard) lists.push([fromGuard]);
-  const dir = join(workspaceRoot, project.root, 'mirage');
-  const files = await readdir(dir).catch(() => [] as string[]);
-  for (const f of files.filter((f) => f.endsWith('.opam'))) {
-    const text = await readTextIfExists(join(dir, f));
+  for (const file of await generatedOpamFiles(workspaceRoot, project)) {
+    const text = await readTextIfExists(file);
     if (text) lists.push(readSwitchDependencies(text));
   }
   return lists;
+}
+
+/** The opam files configure generated for a unikernel project (`mirage/*.opam`), as absolute paths. */
+async function generatedOpamFiles(workspaceRoot: string, project: ProjectConfiguration): Promise<string[]> {
+  const dir = join(workspaceRoot, project.root, 'mirage');
+  return (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.opam')).map((f) => join(dir, f));
 }
 
 /** The toolchain every unikernel of the workspace needs, with the compiler and repositories of the options. */
@@ -105,9 +109,7 @@ export async function toolchainStampFiles(context: ExecutorContext, options: Nor
   const projects = context.projectsConfigurations?.projects ?? {};
   for (const project of Object.values(projects)) {
     if (!(project.metadata as { mirage?: unknown } | undefined)?.mirage) continue;
-    const dir = join(context.root, project.root, 'mirage');
-    files.push(join(context.root, project.root, 'config.ml'), dir);
-    for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.opam')) files.push(join(dir, f));
+    files.push(join(context.root, project.root, 'config.ml'), join(context.root, project.root, 'mirage'), ...(await generatedOpamFiles(context.root, project)));
   }
   files.push(...(await findlibConfFiles(findlibToolchainsFor(targetsInUse(projects, options)), env, context.root)));
   return files;

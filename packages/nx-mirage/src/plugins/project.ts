@@ -39,12 +39,13 @@ export const SYNC_GENERATOR = 'nx-mirage:sync-dune-root';
  * follows the toolchain it was made with (an undefined cross toolchain prints a warning, which changes the hash too).
  */
 export function toolchainInputs(target: MirageTarget, tools: 'configure' | 'build'): { runtime: string }[] {
-  const inputs = [{ runtime: probeAsShellCommand(VERSION_PROBES.mirage) }];
-  if (tools === 'configure') return inputs;
-  inputs.push({ runtime: probeAsShellCommand(VERSION_PROBES.dune) }, { runtime: probeAsShellCommand(VERSION_PROBES.ocaml) });
-  const toolchain = targetInfo(target).toolchain;
-  if (toolchain) inputs.push({ runtime: probeAsShellCommand(crossCompilerProbe(toolchain)) });
-  return inputs;
+  return tools === 'configure' ? [{ runtime: probeAsShellCommand(VERSION_PROBES.mirage) }] : buildProbes([target]);
+}
+
+/** The version probes of building `targets`: mirage, dune, the host compiler and each cross toolchain in use. */
+function buildProbes(targets: readonly MirageTarget[]): { runtime: string }[] {
+  const probes = [VERSION_PROBES.mirage, VERSION_PROBES.dune, VERSION_PROBES.ocaml, ...findlibToolchainsFor(targets).sort().map(crossCompilerProbe)];
+  return probes.map((p) => ({ runtime: probeAsShellCommand(p) }));
 }
 
 /** Declared so that npm lockfile changes never reach a unikernel's hash (an absent list means all packages). */
@@ -63,11 +64,9 @@ export interface ToolchainKeyInputs {
  * those the builds hash (Nx runs each once per run), for every cross toolchain in use: the record lists them.
  */
 export function toolchainKeyInputs(stampCommand: string, unikernels: ReadonlyArray<{ projectRoot: string; target: MirageTarget }>, additionalTargets: readonly MirageTarget[]): ToolchainKeyInputs {
-  const targets = [...unikernels.map((u) => u.target), ...additionalTargets];
-  const probes = [VERSION_PROBES.mirage, VERSION_PROBES.dune, VERSION_PROBES.ocaml, ...findlibToolchainsFor(targets).sort().map(crossCompilerProbe)];
   const set = [...unikernels.map((u) => `${u.projectRoot}\t${u.target}`).sort(), ...additionalTargets];
   return {
-    runtime: [stampCommand, ...probes.map(probeAsShellCommand)].map((runtime) => ({ runtime })),
+    runtime: [{ runtime: stampCommand }, ...buildProbes([...unikernels.map((u) => u.target), ...additionalTargets])],
     unikernels: createHash('sha256').update(set.join('\n')).digest('hex').slice(0, 16),
   };
 }

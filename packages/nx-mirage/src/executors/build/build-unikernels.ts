@@ -71,8 +71,9 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
     }
   }
 
-  // The git probe dune's environment needs runs while the unikernels are checked.
-  const noCommit = gitWithoutCommit(root);
+  // dune's environment (its git probe) is worked out while the unikernels are checked.
+  const environment = duneEnv(context, root);
+  environment.catch(() => undefined); // awaited below when something is built; not unhandled when nothing is
   const toolchainChecks = new Map<FindlibToolchain, Promise<ToolchainCheck>>();
   const ready: BuildRequest[] = [];
   for (const r of group) {
@@ -82,7 +83,8 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
   }
   if (ready.length === 0) return;
 
-  const env = await duneEnv(context, noCommit);
+  const { env, note } = await environment;
+  if (note) logger.info(note);
   const workspaceFile = await reducedWorkspace(root, ready.map((r) => r.unikernel.target), toolchainChecks);
   try {
     await runDune(root, ready, env, workspaceFile, outcomes, fail);
@@ -200,17 +202,18 @@ async function promote(u: LocatedUnikernel, toolchain: Record<string, unknown>):
  * reused across unikernels, clones and `rm -rf _build`. Direct transport: no daemon, no port. An explicit
  * DUNE_CACHE in the environment wins.
  */
-async function duneEnv(context: ExecutorContext, noCommit: Promise<boolean>): Promise<Record<string, string | undefined>> {
+async function duneEnv(context: ExecutorContext, root: string): Promise<{ env: Record<string, string | undefined>; note?: string }> {
   const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
   const env: Record<string, string | undefined> = {};
-  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await noCommit)) {
-    logger.info('nx-mirage: dune cache off for this build: the git repository has no commit yet, and dune 2.9 fails to use its cache then.');
+  let note: string | undefined;
+  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await gitWithoutCommit(root))) {
+    note = 'nx-mirage: dune cache off for this build: the git repository has no commit yet, and dune 2.9 fails to use its cache then.';
   } else if (options.duneCache && process.env['DUNE_CACHE'] === undefined) {
     env['DUNE_CACHE'] = 'enabled';
     env['DUNE_CACHE_TRANSPORT'] = 'direct';
   }
   if (options.duneCacheDir) env['XDG_CACHE_HOME'] = join(context.root, options.duneCacheDir);
-  return env;
+  return { env, ...(note ? { note } : {}) };
 }
 
 /** Inside a git work tree whose HEAD does not resolve (a repository with no commit yet). */
