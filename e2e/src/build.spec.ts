@@ -18,7 +18,7 @@ function duneBuilds(): string[] {
   if (!existsSync(log)) return [];
   return readFileSync(log, 'utf8')
     .split('\n')
-    .filter((l) => l.startsWith('start\t') && l.includes('\tbuild '))
+    .filter((l) => l.startsWith('start\t') && l.includes('\tbuild ') && !l.includes('config.exe'))
     .map((l) => l.split('\t')[3]!);
 }
 

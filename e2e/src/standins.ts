@@ -34,7 +34,7 @@ export function standinEnv(dir: string, withOpam = false): StandinEnv {
       existsSync(spyLog)
         ? readFileSync(spyLog, 'utf8')
             .split('\n')
-            .filter((l) => l.startsWith('start\t') && l.includes('\tbuild '))
+            .filter((l) => l.startsWith('start\t') && l.includes('\tbuild ') && !l.includes('config.exe'))
             .map((l) => l.split('\t')[3]!)
         : [],
   };

@@ -1,2 +1,2 @@
 export { createDependencies, createNodes, createNodesV2 } from './plugins/plugin';
-export type { MiragePluginOptions } from './plugins/options';
+export type { MiragePluginOptions } from './options';

@@ -211,7 +211,7 @@ describe('a dune root below the workspace root', () => {
       writeUnikernel(other.ws, 'ocaml/uk', 'inner');
       writeUnikernel(other.ws, 'outside/uk', 'outer');
       const projects = await other.projects();
-      expect(Object.keys(projects)).toEqual(['inner']);
+      expect(Object.keys(projects)).toEqual(['inner', '@nx-mirage+ocaml']);
       const ctx = await other.context('inner');
       const configureOptions = projects['inner']!.targets!['configure']!.options as never;
       expect(await configureExecutor(configureOptions, ctx)).toEqual({ success: true });

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '../src/executors/log';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,12 +39,14 @@ function setup(lockScope: 'unikernel' | 'workspace') {
   m = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { target: 'unix', lockScope } }] });
   opam = createOfflineOpam(m.ws.path('.opam'));
   log = m.ws.path('.opam-monorepo.log');
-  m.activate({ ...opam.env, OPAM_MONOREPO_STANDIN_LOG: log });
+  m.activate({ ...opam.env, OPAM_MONOREPO_STANDIN_LOG: log, MIRAGE_STANDIN_LOG: m.ws.path('.mirage.log') });
   m.ws.write('.gitignore', '.toolchain\n_build\n.opam\n');
   vendoredLibrary('greeting', 'hello from a vendored library');
 }
 
 afterEach(() => m?.cleanup());
+
+const ROOT = '@nx-mirage';
 
 describe('depends with one lockfile per unikernel (mirage Makefile)', () => {
   beforeEach(() => setup('unikernel'));
@@ -51,30 +54,31 @@ describe('depends with one lockfile per unikernel (mirage Makefile)', () => {
   it('locks, installs switch tools, pulls into DIR/duniverse and builds with the vendored library', async () => {
     unikernelUsing('uk', 'uk', 'greeting');
     expect(await run(configureExecutor, 'uk', 'configure')).toEqual({ success: true });
-    expect(await run(lockExecutor, 'uk', 'lock')).toEqual({ success: true });
+    expect(await run(lockExecutor, ROOT, 'lock')).toEqual({ success: true });
     const lock = m.ws.read('uk/mirage/uk-unix.opam.locked');
     expect(lock).toContain('"greeting" {= "1.0.0" & ?vendor}');
     expect(monorepoCalls()[0]).toMatch(/^lock --require-cross-compile --build-only uk-unix -l uk\/mirage\/uk-unix.opam.locked --ocaml-version \d/);
 
-    expect(await run(lockExecutor, 'uk', 'lock')).toEqual({ success: true });
+    expect(await run(lockExecutor, ROOT, 'lock')).toEqual({ success: true });
     expect(monorepoCalls()).toHaveLength(1); // up to date: not locked again
-    expect(await run(lockExecutor, 'uk', 'lock', { force: true })).toEqual({ success: true });
+    expect(await run(lockExecutor, ROOT, 'lock', { force: true })).toEqual({ success: true });
     expect(monorepoCalls()).toHaveLength(2);
 
-    expect(await run(installSwitchExecutor, 'uk', 'install-switch')).toEqual({ success: true });
+    expect(await run(installSwitchExecutor, ROOT, 'install-switch')).toEqual({ success: true });
     expect(execFileSync('opam', ['list', '--installed', '--short', 'mirage'], { env: process.env, encoding: 'utf8' }).trim()).toBe('mirage');
 
-    expect(await run(pullExecutor, 'uk', 'pull')).toEqual({ success: true });
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
     expect(existsSync(m.ws.path('uk/duniverse/greeting/greeting.ml'))).toBe(true);
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
+    expect(monorepoCalls().filter((c) => c.startsWith('pull'))).toHaveLength(1); // the same lockfile is not pulled again
 
     expect(await run(buildExecutor, 'uk', 'build')).toEqual({ success: true });
     expect(execFileSync(m.ws.path('uk/dist/uk'), { encoding: 'utf8' })).toBe('hello from a vendored library\n');
   });
 
-  it('says what to run when there is nothing to lock or pull yet', async () => {
+  it('says what to run when there is nothing to pull yet', async () => {
     unikernelUsing('uk', 'uk', 'greeting');
-    expect(await run(lockExecutor, 'uk', 'lock')).toEqual({ success: false });
-    expect(await run(pullExecutor, 'uk', 'pull')).toEqual({ success: false });
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: false });
     expect(monorepoCalls()).toEqual([]);
   });
 });
@@ -82,13 +86,15 @@ describe('depends with one lockfile per unikernel (mirage Makefile)', () => {
 describe('depends with one lockfile for the workspace (mirage-skeleton)', () => {
   beforeEach(() => setup('workspace'));
 
-  it('locks all unikernels together, pulls one duniverse once, and builds both', async () => {
+  it('configures what is not configured, locks all unikernels together, pulls one duniverse once, and builds both', async () => {
     vendoredLibrary('farewell', 'bye from another vendored library');
     unikernelUsing('a', 'a', 'greeting');
     unikernelUsing('b', 'b', 'farewell');
-    for (const p of ['a', 'b']) expect(await run(configureExecutor, p, 'configure')).toEqual({ success: true });
-    expect(await run(lockExecutor, 'a', 'lock')).toEqual({ success: true });
-    expect(await run(lockExecutor, 'b', 'lock')).toEqual({ success: true });
+    expect(await run(configureExecutor, 'a', 'configure')).toEqual({ success: true });
+    const configures = () => readFileSync(m.ws.path('.mirage.log'), 'utf8').trim().split('\n').filter((l) => l.includes('\tconfigure '));
+    // b is not configured yet: the lock configures it (and only it) first.
+    expect(await run(lockExecutor, ROOT, 'lock')).toEqual({ success: true });
+    expect(configures().map((l) => l.split('\t')[1])).toEqual(['configure -f a/config.ml -t unix', 'configure -f b/config.ml -t unix']);
     expect(monorepoCalls()).toHaveLength(1);
     expect(monorepoCalls()[0]).toMatch(/^lock --recurse-opam a-unix b-unix --build-only --ocaml-version \S+ -l mirage.opam.locked$/);
     const lock = m.ws.read('mirage.opam.locked');
@@ -96,13 +102,31 @@ describe('depends with one lockfile for the workspace (mirage-skeleton)', () => 
     expect(lock).toContain('"farewell" {= "1.0.0" & ?vendor}');
     // The JSON view of package versions that inputs select from (nx affected compares its fields).
     expect(JSON.parse(m.ws.read('mirage.opam.locked.json'))).toMatchObject({ farewell: '1.0.0', greeting: '1.0.0' });
+    // A configure task of the same run finds b configured from the same config.ml and runs no mirage.
+    expect(await run(configureExecutor, 'b', 'configure')).toEqual({ success: true });
+    expect(configures()).toHaveLength(2);
 
-    expect(await run(pullExecutor, 'a', 'pull')).toEqual({ success: true });
-    expect(await run(pullExecutor, 'b', 'pull')).toEqual({ success: true });
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
     expect(monorepoCalls().filter((c) => c.startsWith('pull'))).toEqual([`pull -l mirage.opam.locked -r ${m.ws.root}`]);
     expect(existsSync(m.ws.path('duniverse/farewell/farewell.ml'))).toBe(true);
 
     for (const p of ['a', 'b']) expect(await run(buildExecutor, p, 'build')).toEqual({ success: true });
     expect(execFileSync(m.ws.path('b/dist/b'), { encoding: 'utf8' })).toBe('bye from another vendored library\n');
+  });
+
+  it('leaves a unikernel whose config.ml is broken out of the lock, says why, and locks the others', async () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    unikernelUsing('a', 'a', 'greeting');
+    m.ws.write('broken/config.ml', 'open Mirage\nlet main = main "Unikernel" job ~packages:[ package "greeting" ]\nlet () = register "broken" [ main ]\n');
+    m.ws.write('broken/unikernel.ml', 'let start () = ()\n');
+    // Inferred, then broken: mirage fails on it as on a config.ml that does not compile.
+    const ctx = await m.context(ROOT);
+    m.ws.write('broken/config.ml', 'open Mirage\nlet main = main "Unikernel" job ~packages:[ package "greeting" ]\nlet () = register "broken" [ main ] +\n');
+    expect(await lockExecutor({ duneRoot: '.', scope: 'workspace' }, ctx)).toEqual({ success: true });
+    expect(monorepoCalls()[0]).toMatch(/^lock --recurse-opam a-unix --build-only /);
+    const warning = warn.mock.calls.map((c) => String(c[0])).find((w) => w.includes('broken/config.ml'));
+    expect(warning).toMatch(/^nx-mirage: broken\/config.ml could not be configured, so it is left out\. nx run broken:configure shows why:\n/);
+    warn.mockRestore();
   });
 });

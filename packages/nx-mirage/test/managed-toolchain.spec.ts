@@ -44,8 +44,10 @@ function workspace(mode: 'auto' | 'managed' | 'path') {
 const opamCalls = () => spy.calls();
 
 async function run(target: 'toolchain' | 'configure' | 'build') {
-  const ctx = await m.context('uk');
-  const options = ctx.projectsConfigurations.projects['uk']!.targets![target]!.options ?? {};
+  // The toolchain is the dune root project's; configure and build are the unikernel's.
+  const project = target === 'toolchain' ? '@nx-mirage' : 'uk';
+  const ctx = await m.context(project);
+  const options = ctx.projectsConfigurations.projects[project]!.targets![target]!.options ?? {};
   const executor = { toolchain: toolchainExecutor, configure: configureExecutor, build: buildExecutor }[target] as (o: unknown, c: typeof ctx) => Promise<{ success: boolean }>;
   return executor(options, ctx);
 }

@@ -12,7 +12,8 @@ import configureExecutor from '../src/executors/configure/executor';
 import buildExecutor from '../src/executors/build/executor';
 import { MirageWorkspace, writeUnikernel } from './mirage-workspace';
 
-const HOSTILE_DIR = `odd/sp ace'q"$(touch PWNED);\`touch PWNED2\``;
+// Everything a shell would act on, nothing dune's command line refuses (mirage passes DIR/config.exe to it as it is).
+const HOSTILE_DIR = "odd/q'uote$HOME`touch${IFS}PWNED2`&x|y>z*";
 let m: MirageWorkspace;
 let mirageLog: string;
 
@@ -25,7 +26,7 @@ const sha = (rel: string) => createHash('sha256').update(readFileSync(m.ws.path(
 
 beforeAll(() => {
   m = new MirageWorkspace({
-    plugins: [{ plugin: 'nx-mirage', options: { target: 'unix', monorepo: false, unikernels: { kill: { target: 'hvt' }, odd: { configureFlags: ['--hello=$(touch PWNED3)', 'semi;colon', 'back`tick`', '-rf'] } } } }],
+    plugins: [{ plugin: 'nx-mirage', options: { target: 'unix', monorepo: false, unikernels: { kill: { target: 'hvt' }, odd: { configureFlags: ['--no-extra-repo'] } } } }],
   });
   mirageLog = m.ws.path('.mirage.log');
   m.activate({ MIRAGE_STANDIN_LOG: mirageLog });
@@ -34,12 +35,12 @@ beforeAll(() => {
 afterAll(() => m?.cleanup());
 
 describe('hostile input is passed verbatim or rejected, never run by a shell', () => {
-  it('builds a unikernel in a directory named with spaces, quotes, $(), backticks and ;', async () => {
+  it('builds a unikernel in a directory named with quotes, $, backticks, & | > *', async () => {
     writeUnikernel(m.ws, HOSTILE_DIR, 'odd');
     const configure = await target('odd', 'configure');
     expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });
-    // mirage got the path and every configure flag as single arguments.
-    expect(readFileSync(mirageLog, 'utf8')).toContain(`configure -f ${HOSTILE_DIR}/config.ml -t unix --hello=$(touch PWNED3) semi;colon back\`tick\` -rf`);
+    // mirage got the path as a single argument.
+    expect(readFileSync(mirageLog, 'utf8')).toContain(`configure -f ${HOSTILE_DIR}/config.ml -t unix --no-extra-repo`);
     const build = await target('odd', 'build');
     expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: true });
     expect(execFileSync(m.ws.path(`${HOSTILE_DIR}/dist/odd`), { encoding: 'utf8' })).toBe('odd says hello\n');
@@ -47,15 +48,34 @@ describe('hostile input is passed verbatim or rejected, never run by a shell', (
     expect(everywhere).toBe('');
   });
 
-  it('does not infer a unikernel dune could not build, and says why', async () => {
+  it('passes configure flags a shell would act on to mirage as single arguments, and reports mirage refusing them', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const configure = await target('odd', 'configure');
+    const flags = ['--hello=$(touch PWNED3)', 'semi;colon', 'back`tick`', '-rf'];
+    expect(await configureExecutor({ ...configure.options, configureFlags: flags } as never, configure.ctx)).toEqual({ success: false });
+    expect(readFileSync(mirageLog, 'utf8')).toContain(`configure -f ${HOSTILE_DIR}/config.ml -t unix --hello=$(touch PWNED3) semi;colon back\`tick\` -rf`);
+    expect(execFileSync('find', [m.ws.root, '/tmp', '-maxdepth', '3', '-name', 'PWNED*'], { encoding: 'utf8' })).toBe('');
+    error.mockRestore();
+  });
+
+  it('does not infer a unikernel mirage or dune could not build, and says why', async () => {
     const warn = vi.spyOn(pluginLogger, 'warn').mockImplementation(() => undefined);
     writeUnikernel(m.ws, 'apps/-rf', 'dash');
+    writeUnikernel(m.ws, 'apps/sp ace', 'space');
+    writeUnikernel(m.ws, 'apps/call$(x)', 'paren');
+    writeUnikernel(m.ws, 'apps/sémi', 'accent');
     const projects = await m.projects();
-    expect(projects['dash']).toBeUndefined();
-    expect(warn.mock.calls.map((c) => String(c[0]))).toContain(
+    for (const p of ['dash', 'space', 'paren', 'accent']) expect(projects[p]).toBeUndefined();
+    const warnings = warn.mock.calls.map((c) => String(c[0]));
+    expect(warnings).toContain(
       'nx-mirage: apps/-rf/config.ml is not used as a MirageOS unikernel: its directory name "-rf" starts with "-", which the OCaml compilers that dune runs read as an option; rename the directory.',
     );
-    m.ws.remove('apps/-rf');
+    expect(warnings).toContain(
+      'nx-mirage: apps/sp ace/config.ml is not used as a MirageOS unikernel: its directory "apps/sp ace" contains white space: mirage configure passes DIR/config.exe to dune, which reads it as dune syntax and fails; rename the directory (letters, digits and - _ . + @ , = ~ % are safe).',
+    );
+    expect(warnings.some((w) => w.startsWith('nx-mirage: apps/call$(x)/config.ml is not used as a MirageOS unikernel: its directory "apps/call$(x)" contains "("'))).toBe(true);
+    expect(warnings.some((w) => w.includes('contains the non-ASCII character "é"'))).toBe(true);
+    for (const d of ['apps/-rf', 'apps/sp ace', 'apps/call$(x)', 'apps/sémi']) m.ws.remove(d);
     warn.mockRestore();
   });
 });

@@ -106,7 +106,8 @@ export class MirageWorkspace {
         if (s) runs.push({ start: s.start, end: BigInt(ns!), args: s.args });
       }
     }
-    return runs.filter((r) => !r.args.startsWith('--version'));
+    // Builds of config.exe are mirage's own (configure compiles config.ml), not nx-mirage's.
+    return runs.filter((r) => !r.args.startsWith('--version') && !/config\.exe/.test(r.args));
   }
 
   cleanup(): void {

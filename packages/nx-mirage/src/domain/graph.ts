@@ -22,7 +22,7 @@ export interface DuneFileInput {
 }
 
 export interface LibraryProject {
-  /** Nx project name: the first library's name in the directory. */
+  /** Nx project name: the first library's name in the directory, unless another project has that name (see libraryProjectName). */
   name: string;
   root: string;
   duneFile: string;
@@ -70,10 +70,23 @@ export interface LockfileInput {
   versions: Record<string, string>;
 }
 
+/**
+ * A library project's name: its first library's name, or, when a unikernel, a reserved name or an earlier
+ * library project has it, that name with `-lib` (then `-lib-2`, ...): deterministic, and never a clash.
+ */
+function libraryProjectName(first: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(first)) return first;
+  for (let i = 1; ; i++) {
+    const candidate = i === 1 ? `${first}-lib` : `${first}-lib-${i}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
+
 export function analyzeWorkspace(
   unikernels: readonly UnikernelInput[],
   duneFiles: readonly DuneFileInput[],
   lockfiles: readonly LockfileInput[] = [],
+  reservedNames: readonly string[] = [],
 ): WorkspaceAnalysis {
   const analysis: WorkspaceAnalysis = {
     libraries: [],
@@ -96,19 +109,22 @@ export function analyzeWorkspace(
     if (pkg && !analysis.externalPackages.some((e) => e.source === source && e.pkg === pkg)) analysis.externalPackages.push({ source, pkg, sourceFile });
   };
   const unikernelRoots = new Set(unikernels.map((u) => u.root));
+  const projectNames = new Set([...unikernels.map((u) => u.name), ...reservedNames]);
   const files = duneFiles.filter((d) => !inSkippedDirectory(d.file)).sort((a, b) => (a.file < b.file ? -1 : 1));
 
   for (const d of files) {
     const root = posix.dirname(d.file);
     // The dune file in a unikernel's own directory is mirage's (include dune.build): not a library project.
     if (unikernelRoots.has(root) || d.info.libraries.length === 0) continue;
-    const project: LibraryProject = { name: d.info.libraries[0]!.name, root, duneFile: d.file, libraries: d.info.libraries, hasTests: d.info.hasTests };
+    const project: LibraryProject = { name: '', root, duneFile: d.file, libraries: d.info.libraries, hasTests: d.info.hasTests };
     const taken = d.info.libraries.flatMap((lib) => [lib.name, lib.publicName]).filter((k): k is string => !!k).find((k) => analysis.libraryOwners[k]);
     if (taken) {
       const other = analysis.libraries.find((l) => l.name === analysis.libraryOwners[taken])!;
       analysis.problems.push({ file: d.file, message: `library "${taken}" is also defined in ${other.duneFile}; dune rejects two libraries with one name` });
       continue;
     }
+    project.name = libraryProjectName(d.info.libraries[0]!.name, projectNames);
+    projectNames.add(project.name);
     analysis.libraries.push(project);
     for (const lib of d.info.libraries) {
       for (const key of [lib.name, lib.publicName].filter((k): k is string => !!k)) analysis.libraryOwners[key] = project.name;

@@ -13,3 +13,4 @@ export * from './dune-file';
 export * from './graph';
 export * from './runner';
 export * from './toolchain';
+export * from './model';

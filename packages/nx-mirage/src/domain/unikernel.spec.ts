@@ -31,7 +31,13 @@ describe('mirage commands as argument vectors', () => {
       args: ['monorepo', 'lock', '--require-cross-compile', '--build-only', 'hello-hvt', '-l', 'apps/hello/mirage/hello-hvt.opam.locked', '--ocaml-version', '4.14.2'],
       env: { OPAMVAR_monorepo: 'opam-monorepo' },
     });
-    expect(installSwitchCommand(hello).args).toEqual(['install', 'apps/hello/mirage/hello-hvt.opam', '--deps-only', '--yes']);
+    expect(installSwitchCommand([hello, { name: 'root', dir: '.', target: 'unix' }]).args).toEqual([
+      'install',
+      './apps/hello/mirage/hello-hvt.opam',
+      './mirage/root-unix.opam',
+      '--deps-only',
+      '--yes',
+    ]);
     expect(pullCommand(hello, '/ws').args).toEqual(['monorepo', 'pull', '-l', 'apps/hello/mirage/hello-hvt.opam.locked', '-r', '/ws/apps/hello']);
   });
 

@@ -42,6 +42,22 @@ export function unbuildableDirectory(dir: string): string | undefined {
   return bad ? `its directory name "${bad}" starts with "-", which the OCaml compilers that dune runs read as an option; rename the directory` : undefined;
 }
 
+/**
+ * Why `mirage configure` cannot configure a unikernel in `dir`, or undefined. mirage builds config.exe with
+ * `dune build DIR/config.exe`, passing the path to dune as it is, and dune reads a command-line target as an
+ * s-expression atom: white space, `"`, `(`, `)`, `;` and characters outside ASCII make it fail ("too many
+ * s-expressions", "unterminated quoted string", "Invalid command line file") before anything is built.
+ */
+export function unconfigurableDirectory(dir: string): string | undefined {
+  const bad = /[\s"();]|[^\x21-\x7e]|#\||\|#/.exec(dir);
+  if (!bad) return unbuildableDirectory(dir);
+  const what = /\s/.test(bad[0]) ? 'white space' : /[^\x21-\x7e]/.test(bad[0]) ? `the non-ASCII character ${JSON.stringify(bad[0])}` : `"${bad[0]}"`;
+  return (
+    `its directory ${JSON.stringify(dir)} contains ${what}: mirage configure passes DIR/config.exe to dune, which reads it as dune syntax and fails; ` +
+    'rename the directory (letters, digits and - _ . + @ , = ~ % are safe)'
+  );
+}
+
 /** A relative path as a command-line argument: one starting with `-` gets `./`, so no program reads it as an option. */
 export function pathArg(path: string): string {
   return path.startsWith('-') ? `./${path}` : path;
@@ -65,7 +81,42 @@ export const CONFIGURE_OUTPUTS: readonly string[] = [
   'mirage/*.xl',
   'mirage/*.xl.in',
   'mirage/*_libvirt.xml',
+  'mirage/.nx-mirage-configured.json',
 ];
+
+/** nx-mirage's record of what a unikernel was configured from and what configure wrote, inside its directory. */
+export const CONFIGURE_STAMP = 'mirage/.nx-mirage-configured.json';
+
+/** What decides the files configure writes: config.ml, the target, the flags, mirage's version and its extra repositories. */
+export interface ConfigureInputs {
+  /** sha256 of config.ml. */
+  config: string;
+  target: string;
+  flags: readonly string[];
+  mirage: string;
+  extraRepos?: string;
+}
+
+/** The stamp configure leaves: its inputs, and the sha256 of every file it wrote (relative to the unikernel directory). */
+export function renderConfigureStamp(inputs: ConfigureInputs, outputs: Readonly<Record<string, string>>): string {
+  const sorted = Object.fromEntries(Object.entries(outputs).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return JSON.stringify({ inputs: { ...inputs, flags: [...inputs.flags] }, outputs: sorted }, null, 2) + '\n';
+}
+
+/**
+ * Whether a unikernel is configured from exactly these inputs and its generated files are as configure left
+ * them: then configuring again would write the same files, and is skipped.
+ */
+export function configureStampHolds(stamp: string | undefined, inputs: ConfigureInputs, outputs: Readonly<Record<string, string>>): boolean {
+  if (stamp === undefined || Object.keys(outputs).length === 0) return false;
+  return stamp === renderConfigureStamp(inputs, outputs);
+}
+
+/** Whether `file` (relative to the unikernel directory) is one configure writes, the stamp excepted. */
+export function isConfigureOutput(file: string): boolean {
+  if (file === CONFIGURE_STAMP) return false;
+  return CONFIGURE_OUTPUTS.some((glob) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`).test(file));
+}
 
 /** The opam file configure generates, relative to the dune root. */
 export function opamFile(u: UnikernelRef): string {
@@ -116,9 +167,10 @@ export function workspacePullCommand(rootAbs: string): Command {
   return { file: 'opam', args: ['monorepo', 'pull', '-l', WORKSPACE_LOCK_FILE, '-r', rootAbs], env: MONOREPO_ENV };
 }
 
-/** `opam install DIR/mirage/X.opam --deps-only --yes`: the switch tools (mirage, solo5, ocaml-solo5, ...). */
-export function installSwitchCommand(u: UnikernelRef): Command {
-  return { file: 'opam', args: ['install', pathArg(opamFile(u)), '--deps-only', '--yes'] };
+/** `opam install DIR/mirage/X.opam ... --deps-only --yes`: the switch tools (mirage, solo5, ocaml-solo5, ...) of every unikernel, in one call. */
+export function installSwitchCommand(unikernels: readonly UnikernelRef[]): Command {
+  const files = unikernels.map((u) => `./${inDir(u.dir, `mirage/${opamName(u.name, u.target)}.opam`)}`);
+  return { file: 'opam', args: ['install', ...files, '--deps-only', '--yes'] };
 }
 
 /** `opam monorepo pull`: vendors the locked sources into `DIR/duniverse/`. `rootAbs` is the dune root's absolute path. */

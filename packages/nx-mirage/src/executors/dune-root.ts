@@ -5,20 +5,19 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from './log';
 import { join } from 'node:path';
-import { ROOT_FILES, declaredContexts, planRootFiles, renderDuneWorkspace, type FindlibToolchain, type MirageTarget } from '../domain';
+import { ROOT_FILES, declaredContexts, planRootFiles, renderDuneWorkspace, rootHasUnikernel, type FindlibToolchain, type MirageTarget } from '../domain';
 import { readTextIfExists, writeFileAtomically } from '../adapters/files';
 import { withDuneRootLock } from '../adapters/lock';
 import { checkFindlibToolchain, type ToolchainCheck } from '../adapters/toolchain';
 import { tmpdir } from 'node:os';
-import { pluginOptionsFromNxJson, rootHasUnikernel, targetsInUse } from '../plugins/workspace';
+import { duneRootView } from './model';
 import { ExecutorError } from './shared';
 
 export async function prepareDuneRoot(context: ExecutorContext, duneRoot: string): Promise<void> {
-  const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
-  const projects = context.projectsConfigurations?.projects ?? {};
+  const view = duneRootView(context, duneRoot);
   const root = join(context.root, duneRoot);
   const current = Object.fromEntries(await Promise.all(ROOT_FILES.map(async (f) => [f, await readTextIfExists(join(root, f))] as const)));
-  const plan = planRootFiles(current, targetsInUse(projects, options), rootHasUnikernel(projects, duneRoot));
+  const plan = planRootFiles(current, view.targets, rootHasUnikernel(view));
   if (plan.problems.length > 0) {
     // Each problem starts with the file name; prefix the dune root so the message names the file from the workspace root.
     throw new ExecutorError(plan.problems.map((p) => (duneRoot === '.' ? p : `${duneRoot}/${p}`)).join('\n'));

@@ -19,13 +19,20 @@ export const mirageTargetOption = z
   })
   .describe('The mirage target (mirage configure -t)');
 
+export const duneRootOption = z.string().default('.').describe('The dune root, relative to the workspace root; set by the plugin');
+
+export const lockScopeOption = z
+  .enum(['unikernel', 'workspace'], { error: 'must be "workspace" (one lockfile for the dune root) or "unikernel" (one lockfile each)' })
+  .default('workspace')
+  .describe('One lockfile for all unikernels of the dune root, or one per unikernel; set by the plugin');
+
 export const unikernelOptions = {
   name: z
     .string({ error: 'must be the unikernel name given to register in config.ml' })
     .min(1)
     .describe('The unikernel name (register "NAME" in config.ml); set by the plugin'),
   target: mirageTargetOption,
-  duneRoot: z.string().default('.').describe('The dune root, relative to the workspace root; set by the plugin'),
+  duneRoot: duneRootOption,
 };
 
 export class ExecutorError extends Error {

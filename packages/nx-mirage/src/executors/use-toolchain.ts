@@ -5,7 +5,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { readdir } from 'node:fs/promises';
-import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
 import {
   compilerPackageName,
   findlibToolchainsFor,
@@ -19,12 +19,13 @@ import {
   type SwitchRequirement,
   type ToolchainSource,
   type ToolchainSpec,
+  type UnikernelModel,
 } from '../domain';
 import { readTextIfExists } from '../adapters/files';
 import { SWITCH_STATE_FILE, ensureManagedSwitch, type ManagedToolchain } from '../adapters/managed-switch';
 import { checkFindlibToolchain, findlibConfFiles, onPath } from '../adapters/toolchain';
-import type { NormalizedPluginOptions } from '../plugins/options';
-import { pluginOptionsFromNxJson, targetsInUse } from '../plugins/workspace';
+import { pluginOptionsFromNxJson, type NormalizedPluginOptions } from '../options';
+import { duneRoots, targetsInUse } from './model';
 
 export interface ResolvedToolchain {
   source: ToolchainSource;
@@ -46,32 +47,31 @@ export function toolchainSettings(options: NormalizedPluginOptions, workspaceRoo
   };
 }
 
-/** The switch-scope tools of a unikernel project: mirage 4.11.1's table for its target, its generated opam files, its version guard. */
-async function projectRequirements(workspaceRoot: string, project: ProjectConfiguration): Promise<SwitchRequirement[][]> {
-  const mirage = (project.metadata as { mirage?: { target?: string; versionGuard?: string } } | undefined)?.mirage;
-  if (!mirage?.target) return [];
-  const lists: SwitchRequirement[][] = [predictedSwitchPackages(targetInfo(mirage.target as never).family)];
-  const guard = mirage.versionGuard ? readVersionGuard(mirage.versionGuard) : undefined;
+/** The switch-scope tools of a unikernel: mirage 4.11.1's table for its target, its generated opam files, its version guard. */
+async function unikernelRequirements(workspaceRoot: string, u: UnikernelModel): Promise<SwitchRequirement[][]> {
+  const lists: SwitchRequirement[][] = [predictedSwitchPackages(targetInfo(u.target).family)];
+  const guard = u.versionGuard ? readVersionGuard(u.versionGuard) : undefined;
   const fromGuard = guard && 'constraints' in guard ? guardRequirement(guard.constraints) : undefined;
   if (fromGuard) lists.push([fromGuard]);
-  for (const file of await generatedOpamFiles(workspaceRoot, project)) {
+  for (const file of await generatedOpamFiles(workspaceRoot, u)) {
     const text = await readTextIfExists(file);
     if (text) lists.push(readSwitchDependencies(text));
   }
   return lists;
 }
 
-/** The opam files configure generated for a unikernel project (`mirage/*.opam`), as absolute paths. */
-async function generatedOpamFiles(workspaceRoot: string, project: ProjectConfiguration): Promise<string[]> {
-  const dir = join(workspaceRoot, project.root, 'mirage');
+/** The opam files configure generated for a unikernel (`mirage/*.opam`), as absolute paths. */
+async function generatedOpamFiles(workspaceRoot: string, u: UnikernelModel): Promise<string[]> {
+  const dir = join(workspaceRoot, u.root, 'mirage');
   return (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.opam')).map((f) => join(dir, f));
 }
+
+const allUnikernels = (context: ExecutorContext) => duneRoots(context).flatMap((r) => r.unikernels);
 
 /** The toolchain every unikernel of the workspace needs, with the compiler and repositories of the options. */
 export async function workspaceToolchainSpec(context: ExecutorContext, options = pluginOptionsFromNxJson(context.nxJsonConfiguration)): Promise<ToolchainSpec> {
   const settings = toolchainSettings(options, context.root);
-  const projects = Object.values(context.projectsConfigurations?.projects ?? {});
-  const lists = (await Promise.all(projects.map((p) => projectRequirements(context.root, p)))).flat();
+  const lists = (await Promise.all(allUnikernels(context).map((u) => unikernelRequirements(context.root, u)))).flat();
   for (const target of options.additionalTargets) lists.push(predictedSwitchPackages(targetInfo(target).family));
   if (lists.length === 0) lists.push(predictedSwitchPackages('unix'));
   return { compiler: settings.compiler, repositories: settings.repositories, packages: mergeRequirements(lists) };
@@ -83,7 +83,7 @@ export async function missingFromPath(context: ExecutorContext, options: Normali
   const missing: string[] = [];
   await Promise.all(tools.map(async (t) => (await onPath(t)) || missing.push(missingToolMessage(t))));
   if (missing.length > 0) return missing;
-  for (const tc of findlibToolchainsFor(targetsInUse(context.projectsConfigurations?.projects ?? {}, options))) {
+  for (const tc of findlibToolchainsFor(targetsInUse(context, options))) {
     const check = await checkFindlibToolchain(tc, context.root);
     if (!check.defined) missing.push(`the findlib toolchain "${tc}" is not defined: ${check.reason}`);
   }
@@ -106,12 +106,10 @@ export function environmentBeforeToolchain(): NodeJS.ProcessEnv {
  */
 export async function toolchainStampFiles(context: ExecutorContext, options: NormalizedPluginOptions, env: NodeJS.ProcessEnv): Promise<string[]> {
   const files: string[] = [join(toolchainSettings(options, context.root, env).dir, SWITCH_STATE_FILE)];
-  const projects = context.projectsConfigurations?.projects ?? {};
-  for (const project of Object.values(projects)) {
-    if (!(project.metadata as { mirage?: unknown } | undefined)?.mirage) continue;
-    files.push(join(context.root, project.root, 'config.ml'), join(context.root, project.root, 'mirage'), ...(await generatedOpamFiles(context.root, project)));
+  for (const u of allUnikernels(context)) {
+    files.push(join(context.root, u.root, 'config.ml'), join(context.root, u.root, 'mirage'), ...(await generatedOpamFiles(context.root, u)));
   }
-  files.push(...(await findlibConfFiles(findlibToolchainsFor(targetsInUse(projects, options)), env, context.root)));
+  files.push(...(await findlibConfFiles(findlibToolchainsFor(targetsInUse(context, options)), env, context.root)));
   return files;
 }
 

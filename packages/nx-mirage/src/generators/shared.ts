@@ -5,10 +5,26 @@
 import { readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { ROOT_FILES, inSkippedDirectory, planRootFiles, readConfigMl, unbuildableDirectory, type MirageTarget, type RootFileName } from '../domain';
+import {
+  DuneSyntaxError,
+  ROOT_FILES,
+  buildDuneRootModel,
+  inSkippedDirectory,
+  lockVersionsJson,
+  lockVersionsJsonPath,
+  planRootFiles,
+  readConfigMl,
+  readDuneFile,
+  readOpamLockfile,
+  unbuildableDirectory,
+  unconfigurableDirectory,
+  type DuneRootModel,
+  type ModelInputs,
+  type MirageTarget,
+  type RootFileName,
+} from '../domain';
 import { formatZodError } from '../utils/zod';
-import { pluginOptionsFromNxJson } from '../plugins/workspace';
-import { unikernelSettings } from '../plugins/options';
+import { pluginOptionsFromNxJson } from '../options';
 
 export class GeneratorError extends Error {
   override name = 'GeneratorError';
@@ -46,6 +62,30 @@ export function writeRootFiles(
   return { written, problems: plan.problems };
 }
 
+/**
+ * Brings a dune root in step with its targets: nx-mirage's root files and the JSON view of every lockfile.
+ * Returns what was out of step (empty when nothing was written), and what is wrong with files the user owns.
+ */
+export function syncDuneRoot(tree: Tree, duneRoot: string, targets: MirageTarget[], rootIsUnikernel: boolean): string[] {
+  const { written, problems } = writeRootFiles(tree, duneRoot, targets, { rootIsUnikernel });
+  // The JSON view of each lockfile, which inputs select packages from (also written by the lock target).
+  const views: string[] = [];
+  visitNotIgnoredFiles(tree, duneRoot === '.' ? '' : duneRoot, (file) => {
+    if (!file.endsWith('.opam.locked') || inSkippedDirectory(file)) return;
+    const view = lockVersionsJson(readOpamLockfile(tree.read(file, 'utf-8') ?? ''));
+    const target = lockVersionsJsonPath(file);
+    if ((tree.exists(target) ? tree.read(target, 'utf-8') : undefined) !== view) {
+      tree.write(target, view);
+      views.push(target);
+    }
+  });
+  return [
+    ...(written.length ? [`The dune root files ${written.join(', ')} do not match the mirage targets in use.`] : []),
+    ...(views.length ? [`The package versions of ${views.join(', ')} do not match their lockfiles.`] : []),
+    ...problems,
+  ];
+}
+
 /** Appends the lines of `entries` that `.gitignore` at `path` lacks, under a comment; returns whether it changed. */
 export function addGitignoreEntries(tree: Tree, path: string, comment: string, entries: string[]): boolean {
   const current = tree.exists(path) ? (tree.read(path, 'utf-8') ?? '') : '';
@@ -60,32 +100,39 @@ export function addGitignoreEntries(tree: Tree, path: string, comment: string, e
 /** What mirage configure writes into a unikernel directory, which is regenerated and never committed. */
 export const UNIKERNEL_GITIGNORE = ['/dune', '/dune.build', '/dune.config', '/dist/', '/duniverse/', '/mirage/*', '!/mirage/*.opam.locked'];
 
-/** Unikernels declared by config.ml files in the tree: name and directory. */
-export function unikernelsInTree(tree: Tree): Array<{ name: string; dir: string }> {
-  const out: Array<{ name: string; dir: string }> = [];
+/**
+ * The model of the dune root as inference will see it once the tree is written: the same analysis, over the
+ * config.ml files, dune files and lockfiles of the tree (which may hold this generator's changes).
+ */
+export function modelOfTree(tree: Tree): DuneRootModel {
+  const inputs: { configs: ModelInputs['configs'][number][]; duneFiles: ModelInputs['duneFiles'][number][]; lockfiles: ModelInputs['lockfiles'][number][] } = {
+    configs: [],
+    duneFiles: [],
+    lockfiles: [],
+  };
   visitNotIgnoredFiles(tree, '', (file) => {
-    if (posix.basename(file) !== 'config.ml' || inSkippedDirectory(file)) return;
-    const info = readConfigMl(tree.read(file, 'utf-8') ?? '');
-    if (info.isMirage && info.name) out.push({ name: info.name, dir: posix.dirname(file) });
+    if (inSkippedDirectory(file)) return;
+    const base = posix.basename(file);
+    if (base === 'config.ml') inputs.configs.push({ file, info: readConfigMl(tree.read(file, 'utf-8') ?? '') });
+    else if (base === 'dune') {
+      try {
+        inputs.duneFiles.push({ file, info: readDuneFile(tree.read(file, 'utf-8') ?? '') });
+      } catch (e) {
+        if (!(e instanceof DuneSyntaxError)) throw e;
+        inputs.duneFiles.push({ file, error: e.message });
+      }
+    } else if (base.endsWith('.opam.locked')) inputs.lockfiles.push({ file, versions: readOpamLockfile(tree.read(file, 'utf-8') ?? '') });
   });
-  return out;
-}
-
-/** The targets in use, as inference will see them once the tree is written: what the sync generator computes. */
-export function targetsInTree(tree: Tree, extra: MirageTarget[] = []): MirageTarget[] {
-  const options = pluginOptions(tree);
-  const used = new Set<MirageTarget>([...options.additionalTargets, ...extra]);
-  for (const u of unikernelsInTree(tree)) used.add(unikernelSettings(options, u.name).target);
-  return [...used].sort();
+  return buildDuneRootModel(inputs, pluginOptions(tree));
 }
 
 /** A directory given by the user: relative to the workspace root, inside it, posix separators. */
-export function workspaceDirectory(input: string, option: string): string {
+export function workspaceDirectory(input: string, option: string, forUnikernel = false): string {
   const normalized = posix.normalize(input.replace(/\\/g, '/')).replace(/\/+$/, '');
   if (posix.isAbsolute(normalized) || normalized === '..' || normalized.startsWith('../')) {
     throw new GeneratorError(`--${option} ${JSON.stringify(input)} is outside the workspace: give a directory relative to the workspace root, without ".."`);
   }
-  const unbuildable = unbuildableDirectory(normalized);
+  const unbuildable = (forUnikernel ? unconfigurableDirectory : unbuildableDirectory)(normalized);
   if (unbuildable) throw new GeneratorError(`--${option} ${JSON.stringify(input)}: ${unbuildable}`);
   return normalized === '' ? '.' : normalized;
 }

@@ -3,7 +3,8 @@ import { logger, type CreateNodesContext, type CreateNodesResult, type ProjectCo
 import { updateContextWithChangedFiles } from 'nx/src/utils/workspace-context';
 import fg from 'fast-glob';
 import { TempWorkspace } from '../../test/temp-workspace';
-import { CONFIG_GLOB, createNodes, createNodesV2, parseStats } from './plugin';
+import { CONFIG_GLOB, createDependencies, createNodes, createNodesV2, parseStats } from './plugin';
+import { modelFromProjects } from '../domain';
 
 const unikernel = (name: string, extra = '') => `(* mirage >= 4.9.0 & < 4.12.0 *)
 open Mirage
@@ -22,6 +23,18 @@ async function infer(options?: unknown) {
 
 function projects(results: ReadonlyArray<readonly [string, CreateNodesResult]>): Record<string, ProjectConfiguration> {
   return Object.assign({}, ...results.map(([, r]) => r.projects ?? {}));
+}
+
+/** What createDependencies gets for these projects: the files of the workspace, and no external nodes. */
+function dependencyContext(p: Record<string, ProjectConfiguration>) {
+  const files = fg.sync(CONFIG_GLOB, { cwd: ws.root }).map((file) => ({ file, hash: '' }));
+  return {
+    projects: Object.fromEntries(Object.values(p).map((x) => [x.name!, x])),
+    externalNodes: {},
+    nxJsonConfiguration: {},
+    fileMap: { projectFileMap: {}, nonProjectFiles: files },
+    filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+  };
 }
 
 beforeEach(() => {
@@ -43,16 +56,55 @@ describe('createNodes', () => {
     expect(createNodes[0]).toBe('**/{config.ml,dune,*.opam.locked}');
   });
 
-  it('infers one project per unikernel, named after it, with every target', async () => {
+  it('infers one project per unikernel, named after it, with its own targets, and one dune root project with the shared ones', async () => {
     ws.write('apps/hello/config.ml', unikernel('hello'));
     ws.write('apps/web/config.ml', unikernel('web.v2-site'));
     const p = projects(await infer());
-    expect(Object.keys(p).sort()).toEqual(['apps/hello', 'apps/web']);
+    expect(Object.keys(p).sort()).toEqual(['.nx-mirage', 'apps/hello', 'apps/web']);
     expect(p['apps/hello']!.name).toBe('hello');
     expect(p['apps/web']!.name).toBe('web.v2-site');
-    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['toolchain', 'configure', 'lock', 'install-switch', 'pull', 'depends', 'build', 'run', 'clean']);
+    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['configure', 'build', 'run', 'clean']);
     expect(p['apps/hello']!.tags).toEqual(['mirage', 'ocaml', 'mirage:unikernel', 'mirage:solo5', 'mirage:target:hvt']);
     expect(p['apps/hello']!.metadata?.technologies).toEqual(['mirage', 'ocaml', 'dune']);
+    const root = p['.nx-mirage']!;
+    expect(root.name).toBe('@nx-mirage');
+    expect(Object.keys(root.targets!)).toEqual(['toolchain', 'lock', 'install-switch', 'pull', 'depends']);
+    // Every target says what it does and how to get help.
+    for (const project of Object.values(p)) {
+      for (const [name, target] of Object.entries(project.targets!)) {
+        expect(target.metadata?.description, `${project.name}:${name}`).toMatch(/\w/);
+        expect(target.metadata?.help?.command, `${project.name}:${name}`).toMatch(/--help/);
+      }
+    }
+  });
+
+  it('carries the model in metadata, from which executors read it back', async () => {
+    ws.write('apps/hello/config.ml', unikernel('hello'));
+    ws.write('apps/web/config.ml', unikernel('web'));
+    ws.write('libs/greet/dune', '(library (name greet) (libraries fmt))\n');
+    const p = projects(await infer({ unikernels: { web: { target: 'unix', configureFlags: ['--net=host'] } }, additionalTargets: ['xen'] }));
+    const [view] = modelFromProjects(Object.fromEntries(Object.values(p).map((x) => [x.name!, x])));
+    expect(view).toEqual({
+      duneRoot: '.',
+      project: '@nx-mirage',
+      targets: ['hvt', 'unix', 'xen'],
+      libraries: [{ project: 'greet', root: 'libs/greet', dir: 'libs/greet' }],
+      unikernels: [
+        {
+          project: 'hello',
+          name: 'hello',
+          root: 'apps/hello',
+          dir: 'apps/hello',
+          target: 'hvt',
+          configureFlags: [],
+          versionGuard: '(* mirage >= 4.9.0 & < 4.12.0 *)',
+          packages: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'],
+          localLibs: [],
+          dataDirs: [],
+        },
+        expect.objectContaining({ project: 'web', target: 'unix', configureFlags: ['--net=host'], packages: ['duration', 'lwt', 'mirage-runtime', 'mirage-unix'] }),
+      ],
+    });
   });
 
   it('builds the hvt target into dist/NAME.hvt after configure and pull, with toolchain inputs', async () => {
@@ -60,7 +112,7 @@ describe('createNodes', () => {
     const build = projects(await infer())['uk']!.targets!['build']!;
     expect(build.executor).toBe('nx-mirage:build');
     expect(build.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
-    expect(build.dependsOn).toEqual(['configure', 'pull', '^build']);
+    expect(build.dependsOn).toEqual(['configure', { projects: ['@nx-mirage'], target: 'pull' }, '^build']);
     expect(build.cache).toBe(true);
     expect(build.outputs).toContain('{projectRoot}/dist/{options.artifact}');
     expect(build.inputs).toEqual(
@@ -71,12 +123,12 @@ describe('createNodes', () => {
         { runtime: 'dune --version' },
         { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
         { externalDependencies: ['opam:duration', 'opam:lwt', 'opam:mirage-runtime', 'opam:mirage-solo5'] },
+        // The versions of its packages, which nx affected compares between revisions.
+        { json: '{workspaceRoot}/mirage.opam.locked.json', fields: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'] },
       ]),
     );
-    expect(projects(await infer())['uk']!.targets!['pull']!.inputs).toEqual([
-      { json: '{workspaceRoot}/mirage.opam.locked.json', fields: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'] },
-      { externalDependencies: [] },
-    ]);
+    // The shared pull has no file inputs: a lockfile bump reaches builds through their own fields, not through it.
+    expect(projects(await infer())['.nx-mirage']!.targets!['pull']!.inputs).toEqual([{ externalDependencies: [] }]);
     expect(build.configurations?.['spt']).toEqual({ target: 'spt', artifact: 'hello.spt' });
     expect(build.configurations?.['unix']).toEqual({ target: 'unix', artifact: 'hello' });
     expect(build.configurations?.['genode']).toBeUndefined();
@@ -85,20 +137,21 @@ describe('createNodes', () => {
   it('with a toolchain nx-mirage may manage, runs configure and builds after the toolchain and hashes its record', async () => {
     ws.write('uk/config.ml', unikernel('hello'));
     ws.write('lib/dune', '(library (name greet))\n');
-    const path = projects(await infer())['uk']!.targets!;
-    expect(path['toolchain']).toMatchObject({ executor: 'nx-mirage:toolchain', cache: false });
+    const inPath = projects(await infer());
+    const path = inPath['uk']!.targets!;
+    expect(inPath['.nx-mirage']!.targets!['toolchain']).toMatchObject({ executor: 'nx-mirage:toolchain', cache: false });
     expect(path['configure']!.dependsOn).toBeUndefined();
     expect(JSON.stringify(path['build']!.inputs)).not.toContain('toolchain.json');
 
     for (const mode of ['auto', 'managed']) {
       const found = projects(await infer({ toolchain: { mode } }));
       const t = found['uk']!.targets!;
-      expect(t['toolchain']!.outputs).toEqual(['{workspaceRoot}/.nx-mirage/toolchain.json']);
-      // Explicit inputs: Nx 24's task-level affected must not reach every build through dependencies' files.
+      const toolchain = found['.nx-mirage']!.targets!['toolchain']!;
+      expect(toolchain.outputs).toEqual(['{workspaceRoot}/.nx-mirage/toolchain.json']);
+      // Explicit inputs and no file among them: Nx 24's task-level affected must not reach every build through it.
       // Cached, keyed by the stamp the last toolchain run left (a runtime input) and by the set of unikernels.
-      expect(t['toolchain']).toMatchObject({ cache: true, options: { unikernels: expect.stringMatching(/^[0-9a-f]{16}$/) } });
-      expect(t['toolchain']!.inputs).toEqual([
-        '{projectRoot}/config.ml',
+      expect(toolchain).toMatchObject({ cache: true, options: { unikernels: expect.stringMatching(/^[0-9a-f]{16}$/) } });
+      expect(toolchain.inputs).toEqual([
         { runtime: expect.stringMatching(/^node \S+\/bin\/toolchain-stamp\.js$/) },
         // The versions the record lists (hvt: the solo5 cross compiler), probed once per run for the builds too.
         { runtime: 'mirage --version' },
@@ -107,18 +160,19 @@ describe('createNodes', () => {
         { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
         { externalDependencies: [] },
       ]);
-      expect(found['lib']!.targets!['toolchain']!.options).toEqual(t['toolchain']!.options);
-      expect(t['configure']!.dependsOn).toEqual(['toolchain']);
+      expect(found['lib']!.targets!['toolchain']).toBeUndefined();
+      expect(t['configure']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
       expect(t['configure']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
       expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json', transitive: true });
-      expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', 'toolchain']);
+      expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'toolchain' }]);
+      expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
     }
   });
 
   it('keys the cached toolchain target by the set of unikernels and their targets, not by their sources', async () => {
     ws.write('uk/config.ml', unikernel('hello'));
     const key = async (options: Record<string, unknown> = {}) =>
-      (projects(await infer({ toolchain: { mode: 'auto' }, ...options }))['uk']!.targets!['toolchain']!.options as { unikernels: string }).unikernels;
+      (projects(await infer({ toolchain: { mode: 'auto' }, ...options }))['.nx-mirage']!.targets!['toolchain']!.options as { unikernels: string }).unikernels;
     const first = await key();
     ws.write('uk/config.ml', unikernel('hello') + '\n(* an edit that changes no target *)\n');
     expect(await key()).toBe(first);
@@ -156,18 +210,42 @@ describe('createNodes', () => {
     expect(t['build']).toBeUndefined();
   });
 
-  it('locks and pulls at the dune root for all unikernels with lockScope "workspace"', async () => {
+  it('locks and pulls once for the dune root, for every unikernel, depending on no configure task', async () => {
     ws.write('a/config.ml', unikernel('a'));
-    const t = projects(await infer({ lockScope: 'workspace', duneRoot: '.' }))['a']!.targets!;
-    expect(t['lock']!.options).toMatchObject({ scope: 'workspace' });
-    expect(t['lock']!.outputs).toEqual(['{workspaceRoot}/mirage.opam.locked']);
+    ws.write('b/config.ml', unikernel('b'));
+    const found = projects(await infer({ lockScope: 'workspace', duneRoot: '.' }));
+    const t = found['.nx-mirage']!.targets!;
+    expect(t['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace' });
+    expect(t['lock']!.outputs).toEqual(['{workspaceRoot}/mirage.opam.locked', '{workspaceRoot}/mirage.opam.locked.json']);
+    // A broken config.ml must not stop the others: lock configures what it needs itself.
+    expect(t['lock']!.dependsOn).toEqual([]);
     expect(t['pull']!.outputs).toEqual(['{workspaceRoot}/duniverse']);
     expect(t['pull']!.cache).toBe(false);
-    expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true });
-    expect(t['lock']!.dependsOn).toEqual([{ projects: ['tag:mirage:unikernel'], target: 'configure' }]);
-    const own = projects(await infer({ lockScope: 'unikernel' }))['a']!.targets!;
-    expect(own['pull']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked' });
-    expect(own['pull']!.outputs).toEqual(['{projectRoot}/duniverse']);
+    expect(t['pull']!.dependsOn).toEqual(['lock']);
+    expect(t['depends']!.dependsOn).toEqual(['install-switch', 'pull']);
+    expect(found['a']!.targets!['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true });
+    const own = projects(await infer({ lockScope: 'unikernel' }))['.nx-mirage']!.targets!;
+    expect(own['lock']!.outputs).toEqual(['{workspaceRoot}/a/mirage/*.opam.locked', '{workspaceRoot}/b/mirage/*.opam.locked']);
+    expect(own['pull']!.outputs).toEqual(['{workspaceRoot}/a/duniverse', '{workspaceRoot}/b/duniverse']);
+    const without = projects(await infer({ monorepo: false }))['.nx-mirage']!.targets!;
+    expect(Object.keys(without)).toEqual(['toolchain', 'install-switch', 'depends']);
+  });
+
+  it('gives a library that has a unikernel\'s name a name of its own, so the graph never has two projects of one name', async () => {
+    ws.write('hello/config.ml', unikernel('hello', ' ~local_libs:[ "hello" ]'));
+    ws.write('hello/lib/dune', '(library (name hello))\n');
+    ws.write('greet/config.ml', unikernel('greet'));
+    ws.write('greet/lib/dune', '(library (name greet))\n');
+    ws.write('greet-lib/config.ml', unikernel('greet-lib'));
+    const p = projects(await infer());
+    expect(p['hello']!.name).toBe('hello');
+    expect(p['hello/lib']!.name).toBe('hello-lib');
+    expect(p['greet/lib']!.name).toBe('greet-lib-2');
+    // The edge from config.ml's local_libs reaches the library under its project name.
+    const deps = await createDependencies({}, { ...dependencyContext(p), workspaceRoot: ws.root } as never);
+    expect(deps).toContainEqual(expect.objectContaining({ source: 'hello', target: 'hello-lib' }));
+    const names = Object.values(p).map((x) => x.name);
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it('skips config.ml under _build, duniverse, dist and node_modules', async () => {
@@ -181,7 +259,7 @@ describe('createNodes', () => {
       {},
       context,
     );
-    expect(Object.keys(projects(results))).toEqual(['uk']);
+    expect(Object.keys(projects(results))).toEqual(['uk', '.nx-mirage']);
   });
 
   it('ignores a config.ml that is not a MirageOS configuration, silently', async () => {
@@ -198,7 +276,7 @@ describe('createNodes', () => {
     ws.write('twice/config.ml', 'open Mirage\nlet () = register "a" []\nlet () = register "b" []\n');
     ws.write('binary/config.ml', Buffer.from([0x6f, 0x70, 0x65, 0x6e, 0, 1, 2, 255]));
     const p = projects(await infer());
-    expect(Object.keys(p)).toEqual(['good']);
+    expect(Object.keys(p)).toEqual(['good', '.nx-mirage']);
     const messages = warn.mock.calls.map((c) => String(c[0]));
     expect(messages).toContain('nx-mirage: bad/config.ml:3 is not used as a MirageOS unikernel: unterminated comment starting on line 3.');
     expect(messages.some((m) => m.startsWith('nx-mirage: twice/config.ml:3 is not used as a MirageOS unikernel: `register` is called 2 times'))).toBe(true);
@@ -211,7 +289,7 @@ describe('createNodes', () => {
       const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
       ws.write('ok/config.ml', unikernel('ok'));
       const results = await createNodes[1](['ok/config.ml', 'gone/config.ml'], {}, context);
-      expect(Object.keys(projects(results))).toEqual(['ok']);
+      expect(Object.keys(projects(results))).toEqual(['ok', '.nx-mirage']);
       expect(String(warn.mock.calls[0]?.[0])).toMatch(/^nx-mirage: gone\/config.ml is not used as a MirageOS unikernel: it cannot be read/);
       return;
     }

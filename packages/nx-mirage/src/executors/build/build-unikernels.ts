@@ -28,7 +28,7 @@ import {
 import { copyFileAtomic, exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { probe, runCommand } from '../../adapters/process';
 import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
-import { pluginOptionsFromNxJson } from '../../plugins/workspace';
+import { pluginOptionsFromNxJson } from '../../options';
 import { byDuneRoot, prepareDuneRoot, reducedWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
 import { ExecutorError, type LocatedUnikernel } from '../shared';
 

@@ -1,11 +1,16 @@
 /**
  * Runs `mirage configure` for unikernels, one after the other under the dune root lock (mirage builds
- * config.exe in the shared _build and writes root files), after nx-mirage's root files are in place.
+ * config.exe in the shared _build and writes root files), after nx-mirage's root files are in place. A
+ * unikernel configured from the same config.ml, target, flags and mirage version, whose generated files are
+ * as configure left them, is not configured again: the lock task and the configure tasks of one run may both
+ * ask for it.
  */
 import type { ExecutorContext } from '@nx/devkit';
+import { join } from 'node:path';
 import { logger } from '../log';
-import { configureCommand } from '../../domain';
-import { ToolError, runCommand } from '../../adapters/process';
+import { configureCommand, configureStampHolds, inDir } from '../../domain';
+import { configureInputs, configureOutputs, readConfigureStamp, writeConfigureStamp } from '../../adapters/configure-state';
+import { ToolError, probe, runCommand } from '../../adapters/process';
 import { byDuneRoot, prepareDuneRoot, underDuneRootLock } from '../dune-root';
 import type { LocatedUnikernel } from '../shared';
 
@@ -16,32 +21,69 @@ export interface ConfigureRequest {
   flags: string[];
 }
 
-export async function configureUnikernels(requests: ConfigureRequest[], context: ExecutorContext, capture: boolean) {
-  const outcomes = new Map<string, { success: boolean; output: string }>();
+export interface ConfigureOutcome {
+  success: boolean;
+  /** What the user should see: mirage's output, or why nothing ran. */
+  output: string;
+  /** `fresh`: already configured from these inputs, mirage did not run. */
+  status: 'fresh' | 'configured' | 'failed';
+}
+
+/** Configures the requests, each dune root under its lock. */
+export async function configureUnikernels(requests: ConfigureRequest[], context: ExecutorContext, capture: boolean): Promise<Map<string, ConfigureOutcome>> {
+  const outcomes = new Map<string, ConfigureOutcome>();
   for (const { duneRoot, root, group } of byDuneRoot(requests)) {
     await underDuneRootLock(root, duneRoot, async () => {
       try {
         await prepareDuneRoot(context, duneRoot);
       } catch (e) {
-        for (const r of group) outcomes.set(r.id, { success: false, output: `${(e as Error).message}\n` });
+        for (const r of group) outcomes.set(r.id, { success: false, output: `${(e as Error).message}\n`, status: 'failed' });
         logger.error((e as Error).message);
         return;
       }
-      for (const r of group) {
-        try {
-          const result = await runCommand(configureCommand(r.unikernel, r.flags), {
-            cwd: r.unikernel.root,
-            purpose: `to configure ${r.unikernel.dir}`,
-            capture: capture ? 'tee' : false,
-          });
-          outcomes.set(r.id, { success: result.exitCode === 0, output: result.all });
-        } catch (e) {
-          if (!(e instanceof ToolError)) throw e;
-          logger.error(e.message);
-          outcomes.set(r.id, { success: false, output: `${e.message}\n` });
-        }
-      }
+      for (const [id, outcome] of await configureInLockedRoot(root, group, capture)) outcomes.set(id, outcome);
     });
+  }
+  return outcomes;
+}
+
+/** `mirage --version` once per process and PATH (an executor process may run many configure tasks). */
+const mirageVersions = new Map<string, Promise<string | undefined>>();
+
+function mirageVersion(root: string): Promise<string | undefined> {
+  const path = process.env['PATH'] ?? '';
+  let version = mirageVersions.get(path);
+  if (!version) mirageVersions.set(path, (version = probe('mirage', ['--version'], root)));
+  return version;
+}
+
+/**
+ * Configures the requests of one dune root whose lock the caller holds and whose root files are in place.
+ * Errors of one unikernel (mirage's message, a missing mirage) are its outcome; the others still configure.
+ */
+export async function configureInLockedRoot(root: string, requests: readonly ConfigureRequest[], capture: boolean): Promise<Map<string, ConfigureOutcome>> {
+  const version = await mirageVersion(root);
+  const outcomes = new Map<string, ConfigureOutcome>();
+  for (const r of requests) {
+    const u = r.unikernel;
+    const dir = join(root, u.dir);
+    const inputs = version ? await configureInputs(dir, u.target, r.flags, version) : undefined;
+    if (inputs && configureStampHolds(await readConfigureStamp(dir), inputs, await configureOutputs(dir))) {
+      const message = `${inDir(u.dir, 'config.ml')} is configured for ${u.target} from this very config.ml and flags; mirage configure skipped.`;
+      if (capture) logger.info(message);
+      outcomes.set(r.id, { success: true, output: `${message}\n`, status: 'fresh' });
+      continue;
+    }
+    try {
+      const result = await runCommand(configureCommand(u, r.flags), { cwd: root, purpose: `to configure ${u.dir}`, capture: capture ? 'tee' : false });
+      const success = result.exitCode === 0;
+      if (success && inputs) await writeConfigureStamp(dir, inputs);
+      outcomes.set(r.id, { success, output: result.all, status: success ? 'configured' : 'failed' });
+    } catch (e) {
+      if (!(e instanceof ToolError)) throw e;
+      logger.error(e.message);
+      outcomes.set(r.id, { success: false, output: `${e.message}\n`, status: 'failed' });
+    }
   }
   return outcomes;
 }

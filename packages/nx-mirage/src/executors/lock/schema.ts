@@ -1,16 +1,11 @@
 import { z } from 'zod';
-import { unikernelOptions } from '../shared';
-
-export const lockScope = z
-  .enum(['unikernel', 'workspace'], { error: 'must be "unikernel" or "workspace"' })
-  .default('unikernel')
-  .describe('One lockfile per unikernel, or one for all unikernels of the dune root; set by the plugin');
+import { duneRootOption, lockScopeOption } from '../shared';
 
 export const schema = z
   .strictObject({
-    ...unikernelOptions,
-    scope: lockScope,
-    force: z.boolean({ error: 'must be true or false' }).default(false).describe('Lock again even when the lockfile is newer than the opam files'),
+    duneRoot: duneRootOption,
+    scope: lockScopeOption,
+    force: z.boolean({ error: 'must be true or false' }).default(false).describe('Lock again even when the lockfile was locked from the same opam files'),
   })
-  .describe('Lock the unikernel dependencies with opam-monorepo');
+  .describe("Configure what is not configured, then lock the dune root's unikernels with opam-monorepo");
 export type Options = z.input<typeof schema>;

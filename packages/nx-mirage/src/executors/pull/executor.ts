@@ -1,40 +1,51 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '../log';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { WORKSPACE_LOCK_FILE, lockFile, pullCommand, sha256, workspacePullCommand } from '../../domain';
-import { modifiedTime, readTextIfExists, writeFileAtomically } from '../../adapters/files';
-import { withDuneRootLock } from '../../adapters/lock';
-import { runCommand } from '../../adapters/process';
-import { ExecutorError, guarded, parseOptions, unikernelOf } from '../shared';
+import { join, resolve } from 'node:path';
+import { logger } from '../log';
+import { WORKSPACE_LOCK_FILE, inDir, lockFile, pullCommand, sha256, workspacePullCommand, type Command } from '../../domain';
+import { exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
+import { duneRootView, located } from '../model';
+import { runMonorepo } from '../monorepo';
+import { underDuneRootLock } from '../dune-root';
+import { ExecutorError, guarded, parseOptions } from '../shared';
 import { schema, type Options } from './schema';
 
-/** Records which lockfile a shared duniverse/ was pulled from, so the other unikernels' pulls skip it. */
+/** Records which lockfile a duniverse/ was pulled from, so that a pull of the same lockfile is skipped. */
 const PULLED_FROM = '.nx-mirage-pulled-from';
 
-/** `opam monorepo pull` into DIR/duniverse/ (or the dune root's duniverse/ with scope "workspace"). */
+/**
+ * `opam monorepo pull` of the dune root's lockfile into its duniverse/ (scope "workspace"), or of each
+ * unikernel's lockfile into its own duniverse/ (scope "unikernel"), skipped while duniverse/ already holds the
+ * sources of that lockfile.
+ */
 export default async function pullExecutor(raw: Options, context: ExecutorContext) {
   return guarded(async () => {
     const options = parseOptions(schema, raw, 'pull');
-    const unikernel = unikernelOf(context, options);
-    const lock = options.scope === 'workspace' ? WORKSPACE_LOCK_FILE : lockFile(unikernel);
-    if ((await modifiedTime(join(unikernel.root, lock))) === undefined) {
-      throw new ExecutorError(`${lock} does not exist: lock the dependencies first (nx run ${context.projectName}:lock)`);
+    const root = resolve(context.root, options.duneRoot);
+    const pulls: Array<{ lock: string; duniverse: string; command: Command }> =
+      options.scope === 'workspace'
+        ? [{ lock: WORKSPACE_LOCK_FILE, duniverse: 'duniverse', command: workspacePullCommand(root) }]
+        : duneRootView(context, options.duneRoot)
+            .unikernels.map((u) => located(context, options.duneRoot, u))
+            .map((u) => ({ lock: lockFile(u), duniverse: inDir(u.dir, 'duniverse'), command: pullCommand(u, root) }));
+    const present: typeof pulls = [];
+    for (const p of pulls) if (await exists(join(root, p.lock))) present.push(p);
+    if (present.length === 0) {
+      throw new ExecutorError(
+        `${pulls.length === 1 ? inDir(options.duneRoot, pulls[0]!.lock) : 'no unikernel lockfile'} does not exist: lock the dependencies first (nx run ${context.projectName}:lock)`,
+      );
     }
-    const purpose = 'to vendor dependencies (opam monorepo needs opam-monorepo: opam install opam-monorepo)';
-    if (options.scope === 'unikernel') {
-      return (await runCommand(pullCommand(unikernel, unikernel.root), { cwd: unikernel.root, purpose })).exitCode === 0;
-    }
-    return withDuneRootLock(unikernel.root, async () => {
-      const digest = sha256(await readFile(join(unikernel.root, lock)));
-      const marker = join(unikernel.root, 'duniverse', PULLED_FROM);
-      if ((await readTextIfExists(marker))?.trim() === digest) {
-        logger.info(`duniverse/ already holds the sources of ${lock}.`);
-        return true;
+    return underDuneRootLock(root, options.duneRoot, async () => {
+      for (const p of present) {
+        const digest = sha256(await readFile(join(root, p.lock)));
+        const marker = join(root, p.duniverse, PULLED_FROM);
+        if ((await readTextIfExists(marker))?.trim() === digest) {
+          logger.info(`${inDir(options.duneRoot, p.duniverse)}/ already holds the sources of ${inDir(options.duneRoot, p.lock)}.`);
+          continue;
+        }
+        if (!(await runMonorepo(p.command, root, 'pull'))) return false;
+        await writeFileAtomically(marker, `${digest}\n`);
       }
-      const result = await runCommand(workspacePullCommand(unikernel.root), { cwd: unikernel.root, purpose });
-      if (result.exitCode !== 0) return false;
-      await writeFileAtomically(marker, `${digest}\n`);
       return true;
     });
   }, context);

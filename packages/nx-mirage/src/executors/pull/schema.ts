@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { unikernelOptions } from '../shared';
-import { lockScope } from '../lock/schema';
+import { duneRootOption, lockScopeOption } from '../shared';
 
-export const schema = z.strictObject({ ...unikernelOptions, scope: lockScope }).describe('Vendor locked sources with opam-monorepo');
+export const schema = z
+  .strictObject({ duneRoot: duneRootOption, scope: lockScopeOption })
+  .describe('Vendor the locked sources into duniverse/ with opam-monorepo');
 export type Options = z.input<typeof schema>;

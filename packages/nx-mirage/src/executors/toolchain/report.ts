@@ -11,7 +11,8 @@ import { writeFileAtomically } from '../../adapters/files';
 import { toolchainFingerprint } from '../../adapters/toolchain';
 import { findOnPath } from '../../adapters/path-lookup';
 import { observeToolchainStamp, writeToolchainStamp } from '../../adapters/toolchain-stamp';
-import { pluginOptionsFromNxJson, targetsInUse } from '../../plugins/workspace';
+import { pluginOptionsFromNxJson } from '../../options';
+import { targetsInUse } from '../model';
 import { ExecutorError } from '../shared';
 import { environmentBeforeToolchain, missingFromPath, toolchainStampFiles, useToolchain } from '../use-toolchain';
 
@@ -44,7 +45,7 @@ export async function reportToolchain(context: ExecutorContext): Promise<string>
           'Or let nx-mirage manage an opam switch for this workspace: set "toolchain": { "mode": "auto" } in the nx-mirage options of nx.json.',
       );
     }
-    const fp = await toolchainFingerprint(context.root, findlibToolchainsFor(targetsInUse(context.projectsConfigurations?.projects ?? {}, options)));
+    const fp = await toolchainFingerprint(context.root, findlibToolchainsFor(targetsInUse(context, options)));
     const versions: Record<string, string> = {};
     if (fp.mirage) versions['mirage'] = normalizeVersion(fp.mirage);
     if (fp.dune) versions['dune'] = fp.dune;

@@ -17,7 +17,8 @@ import {
 import { createNodes } from '../../plugins/plugin';
 import { addPluginFn } from '../../plugins/nx-internals';
 import { packageInfo } from '../../utils/package-info';
-import { addGitignoreEntries, parseGeneratorOptions, pluginOptions, writeRootFiles } from '../shared';
+import { rootHasUnikernel } from '../../domain';
+import { addGitignoreEntries, modelOfTree, parseGeneratorOptions, syncDuneRoot } from '../shared';
 import { initSchema, type InitOptions } from './schema';
 
 const PLUGIN = 'nx-mirage';
@@ -77,7 +78,10 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
   }
   if (changed) updateNxJson(tree, nxJson);
 
-  writeRootFiles(tree, pluginOptions(tree).duneRoot, [], { onlyMissing: true });
+  // What the sync generator would write, from the unikernels already in the tree: a repository with
+  // unikernels builds right after `nx add`, in CI too, without an `nx sync` first.
+  const model = modelOfTree(tree);
+  syncDuneRoot(tree, model.duneRoot, model.targets, rootHasUnikernel(model));
   addGitignoreEntries(tree, '.gitignore', 'nx-mirage: dune builds and vendored OCaml sources', ['_build/', 'duniverse/', '.nx-mirage/']);
 
   if (!options.skipPackageJson) {

@@ -5,7 +5,7 @@
 import { formatFiles, generateFiles, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { join, posix } from 'node:path';
 import { addLocalLib } from '../../domain';
-import { GeneratorError, parseGeneratorOptions, pluginOptions, unikernelsInTree, workspaceDirectory } from '../shared';
+import { GeneratorError, parseGeneratorOptions, pluginOptions, modelOfTree, workspaceDirectory } from '../shared';
 import { librarySchema, type LibraryOptions } from './schema';
 
 export async function libraryGenerator(tree: Tree, raw: LibraryOptions) {
@@ -21,12 +21,12 @@ export async function libraryGenerator(tree: Tree, raw: LibraryOptions) {
 
   let target: string | undefined;
   if (options.unikernel) {
-    const unikernels = unikernelsInTree(tree);
+    const unikernels = modelOfTree(tree).unikernels;
     const u = unikernels.find((x) => x.name === options.unikernel);
     if (!u) {
       throw new GeneratorError(`--unikernel ${options.unikernel}: no unikernel has that name (known: ${unikernels.map((x) => x.name).sort().join(', ') || 'none'})`);
     }
-    target = posix.join(u.dir, 'config.ml');
+    target = posix.join(u.root, 'config.ml');
     const edit = addLocalLib(tree.read(target, 'utf-8') ?? '', options.name);
     if (!edit.ok) throw new GeneratorError(`cannot add "${options.name}" to ~local_libs in ${target}: ${edit.reason}`);
     if (edit.changed) tree.write(target, edit.source);

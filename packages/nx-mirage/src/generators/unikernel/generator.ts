@@ -5,6 +5,7 @@
  */
 import { createProjectGraphAsync, formatFiles, generateFiles, getProjects, readNxJson, updateNxJson, writeJson, type Tree } from '@nx/devkit';
 import { join, posix } from 'node:path';
+import { rootHasUnikernel } from '../../domain';
 import { initGenerator, isRegistered } from '../init/generator';
 import {
   GeneratorError,
@@ -12,8 +13,7 @@ import {
   addGitignoreEntries,
   parseGeneratorOptions,
   pluginOptions,
-  targetsInTree,
-  unikernelsInTree,
+  modelOfTree,
   workspaceDirectory,
   writeRootFiles,
 } from '../shared';
@@ -23,15 +23,15 @@ export async function unikernelGenerator(tree: Tree, raw: UnikernelOptions) {
   const options = parseGeneratorOptions(unikernelSchema, raw, 'unikernel');
   const init = isRegistered(tree) ? undefined : await initGenerator(tree, { skipFormat: true });
   const plugin = pluginOptions(tree);
-  const dir = workspaceDirectory(options.directory ?? `apps/${options.name}`, 'directory');
+  const dir = workspaceDirectory(options.directory ?? `apps/${options.name}`, 'directory', true);
   if (plugin.duneRoot !== '.' && dir !== plugin.duneRoot && !dir.startsWith(`${plugin.duneRoot}/`)) {
     throw new GeneratorError(`--directory ${dir} is outside the dune root "${plugin.duneRoot}" (plugin option duneRoot): unikernels must be inside it`);
   }
   if (tree.exists(posix.join(dir, 'config.ml')) && !options.overwrite) {
     throw new GeneratorError(`${posix.join(dir, 'config.ml')} already exists; choose another --directory, or pass --overwrite to replace it`);
   }
-  const clash = unikernelsInTree(tree).find((u) => u.name === options.name && u.dir !== dir);
-  if (clash) throw new GeneratorError(`a unikernel named "${options.name}" already exists in ${clash.dir}; choose another name`);
+  const clash = modelOfTree(tree).unikernels.find((u) => u.name === options.name && u.root !== dir);
+  if (clash) throw new GeneratorError(`a unikernel named "${options.name}" already exists in ${clash.root}; choose another name`);
   if (getProjects(tree).has(options.name) && !tree.exists(posix.join(dir, 'config.ml'))) {
     throw new GeneratorError(`a project named "${options.name}" already exists; choose another name`);
   }
@@ -52,7 +52,8 @@ export async function unikernelGenerator(tree: Tree, raw: UnikernelOptions) {
     writeJson(tree, posix.join(dir, 'project.json'), { name: options.name, implicitDependencies: [options.serve] });
   }
   if (options.target && options.target !== plugin.target) setUnikernelTarget(tree, options.name, options.target);
-  writeRootFiles(tree, plugin.duneRoot, targetsInTree(tree));
+  const model = modelOfTree(tree);
+  writeRootFiles(tree, plugin.duneRoot, model.targets, { rootIsUnikernel: rootHasUnikernel(model) });
   if (!options.skipFormat) await formatFiles(tree);
   return init;
 }

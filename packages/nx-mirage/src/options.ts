@@ -1,8 +1,13 @@
+/**
+ * The options of the nx-mirage plugin registration in nx.json: one zod schema, read by inference, the
+ * executors, the sync generator and the generators. A wrong option is one message naming it and what is allowed.
+ */
 import { isAbsolute, posix } from 'node:path';
+import type { NxJsonConfiguration } from '@nx/devkit';
 import { z } from 'zod';
-import { MIRAGE_TARGETS } from '../domain/targets';
-import { DEFAULT_COMPILER, DEFAULT_REPOSITORIES, DEFAULT_TOOLCHAIN_DIR } from '../domain/toolchain';
-import { formatZodError } from '../utils/zod';
+import { MIRAGE_TARGETS } from './domain/targets';
+import { DEFAULT_COMPILER, DEFAULT_REPOSITORIES, DEFAULT_TOOLCHAIN_DIR } from './domain/toolchain';
+import { formatZodError } from './utils/zod';
 
 const mirageTarget = z.enum(MIRAGE_TARGETS, {
   error: (issue) => `must be a mirage target, one of ${MIRAGE_TARGETS.join(', ')}; got ${JSON.stringify(issue.input)}`,
@@ -137,11 +142,16 @@ export function normalizePluginOptions(options: unknown): NormalizedPluginOption
   );
 }
 
-/** The target and configure flags a unikernel gets from the options. */
-export function unikernelSettings(options: NormalizedPluginOptions, name: string) {
-  const own = options.unikernels[name];
+const PLUGIN = /(^|[\\/])nx-mirage([\\/](plugin|dist[\\/]src[\\/](index|plugin)(\.js)?))?$/;
+
+/** The options of the nx-mirage entries in nx.json (merged when it is registered several times). */
+export function pluginOptionsFromNxJson(nxJson: NxJsonConfiguration | undefined | null): NormalizedPluginOptions {
+  const entries = (nxJson?.plugins ?? []).filter((p) => PLUGIN.test(typeof p === 'string' ? p : p.plugin));
+  const options = entries.map((p) => normalizePluginOptions(typeof p === 'string' ? {} : p.options));
+  const [first, ...rest] = options;
+  if (!first) return normalizePluginOptions({});
   return {
-    target: own?.target ?? options.target,
-    configureFlags: [...options.configureFlags, ...(own?.configureFlags ?? [])],
+    ...first,
+    additionalTargets: [...new Set([first, ...rest].flatMap((o) => o.additionalTargets))],
   };
 }

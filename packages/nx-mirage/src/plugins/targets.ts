@@ -1,0 +1,377 @@
+/**
+ * One small function per inferred target, each reading the dune root's model and the plugin options: the
+ * dune root project's workspace-wide targets (toolchain, lock, install-switch, pull, depends), a unikernel's
+ * own (configure, build, run, clean) and a library's (build, test, format).
+ */
+import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+import { createHash } from 'node:crypto';
+import {
+  CONFIGURE_OUTPUTS,
+  TOOLCHAIN_RECORD,
+  VERSION_PROBES,
+  WORKSPACE_LOCK_FILE,
+  allTargets,
+  artifactFileName,
+  crossCompilerProbe,
+  findlibToolchainsFor,
+  inDir,
+  lockVersionsJsonPath,
+  probeAsShellCommand,
+  targetInfo,
+  type DuneRootModel,
+  type LibraryModel,
+  type MirageTarget,
+  type UnikernelModel,
+} from '../domain';
+import type { NormalizedPluginOptions } from '../options';
+
+export const TECHNOLOGIES = ['mirage', 'ocaml', 'dune'];
+
+/** Keeps the root dune-project and dune-workspace in step with the targets in use (nx sync). */
+export const SYNC_GENERATOR = 'nx-mirage:sync-dune-root';
+
+/** Declared so that npm lockfile changes never reach a target's hash (an absent list means all packages). */
+const NO_NPM_PACKAGES = { externalDependencies: [] as string[] };
+
+/** What every target builder reads. */
+export interface TargetContext {
+  options: NormalizedPluginOptions;
+  model: DuneRootModel;
+  /** The named input for dependencies' files: `production` where nx.json defines it, else `default`. */
+  production: string;
+  /** The key inputs of the cached toolchain target (modes "auto" and "managed"). */
+  toolchainKey?: ToolchainKeyInputs;
+}
+
+/** What keys the cached toolchain target in modes "auto" and "managed". */
+export interface ToolchainKeyInputs {
+  /** Runtime inputs: the stamp check (nx-mirage's bin/toolchain-stamp), then the version probes of the tools in use. */
+  runtime: { runtime: string }[];
+  /** Digest of the unikernel directories and their targets: one added, removed or retargeted changes the key. */
+  unikernels: string;
+}
+
+const OCAML = ['ocaml', 'dune'];
+
+function metadata(description: string, help: string, example: Record<string, unknown> = {}, technologies = TECHNOLOGIES) {
+  return { technologies, description, help: { command: help, example: { options: example } } };
+}
+
+/** The version probes of building `targets`: mirage, dune, the host compiler and each cross toolchain in use. */
+export function buildProbes(targets: readonly MirageTarget[]): { runtime: string }[] {
+  const probes = [VERSION_PROBES.mirage, VERSION_PROBES.dune, VERSION_PROBES.ocaml, ...findlibToolchainsFor(targets).sort().map(crossCompilerProbe)];
+  return probes.map((p) => ({ runtime: probeAsShellCommand(p) }));
+}
+
+/** The key inputs of the cached toolchain target: the stamp check and the probes of every target in use. */
+export function toolchainKeyInputs(stampCommand: string, model: DuneRootModel): ToolchainKeyInputs {
+  const set = [...model.unikernels.map((u) => `${u.root}\t${u.target}`).sort(), ...model.targets];
+  return {
+    runtime: [{ runtime: stampCommand }, ...buildProbes(model.targets)],
+    unikernels: createHash('sha256').update(set.join('\n')).digest('hex').slice(0, 16),
+  };
+}
+
+const managesToolchain = (options: NormalizedPluginOptions) => options.toolchain.mode !== 'path';
+
+/** A dependency on a target of the dune root project. */
+function onRoot(ctx: TargetContext, target: string): TargetDependencyConfig {
+  return { projects: [ctx.model.project], target };
+}
+
+/** dependsOn and inputs that make a target run after the toolchain is ready and hash its record (modes "auto", "managed"). */
+function toolchainDependency(ctx: TargetContext, transitive = false) {
+  if (!managesToolchain(ctx.options)) return { dependsOn: [] as TargetDependencyConfig[], inputs: [] as Array<{ dependentTasksOutputFiles: string; transitive?: boolean }> };
+  return {
+    dependsOn: [onRoot(ctx, ctx.options.toolchainTargetName)],
+    inputs: [{ dependentTasksOutputFiles: TOOLCHAIN_RECORD, ...(transitive ? { transitive: true } : {}) }],
+  };
+}
+
+/**
+ * The versions of the packages a project uses, from the JSON view of the lockfile: `nx affected` compares
+ * exactly these fields between revisions, so a lockfile bump reaches exactly the projects using the package.
+ */
+function lockVersionsInput(ctx: TargetContext, packages: readonly string[]): Array<{ json: string; fields: string[] }> {
+  const { options, model } = ctx;
+  if (!options.monorepo || options.lockScope !== 'workspace' || packages.length === 0) return [];
+  return [{ json: `{workspaceRoot}/${lockVersionsJsonPath(inDir(model.duneRoot, WORKSPACE_LOCK_FILE))}`, fields: [...new Set(packages)].sort() }];
+}
+
+/** The opam packages a project uses, as Nx external nodes (`opam:NAME`, versioned by the lockfile): only those. */
+function opamInputs(packages: readonly string[]): { externalDependencies: string[] } {
+  return { externalDependencies: [...new Set(packages)].sort().map((p) => `opam:${p}`) };
+}
+
+const rootFile = (ctx: TargetContext, file: string) => `{workspaceRoot}/${inDir(ctx.model.duneRoot, file)}`;
+
+// ---------------------------------------------------------------------------------------------------------
+// The dune root project
+
+/**
+ * `toolchain`: resolves the toolchain (the tools on PATH, or the managed opam switch, created or updated),
+ * says which and why, and writes the record configure and build hash. In modes "auto" and "managed" it is
+ * cached, keyed by the digest of the stamp its last run left (a runtime input: fresh whenever what the record
+ * came from changed) and by the set of unikernels; it has no file inputs, so `nx affected` never reaches
+ * every build through it.
+ */
+export function toolchainTarget(ctx: TargetContext): TargetConfiguration {
+  const key = managesToolchain(ctx.options) ? ctx.toolchainKey : undefined;
+  return {
+    executor: 'nx-mirage:toolchain',
+    ...(key ? { options: { unikernels: key.unikernels } } : {}),
+    cache: key !== undefined,
+    inputs: [...(key ? key.runtime : []), NO_NPM_PACKAGES],
+    outputs: [`{workspaceRoot}/${TOOLCHAIN_RECORD}`],
+    metadata: metadata(
+      key
+        ? 'Create, update or reuse the OCaml toolchain (managed opam switch, or the tools on PATH) and show its key and versions; cached while nothing it depends on changed'
+        : 'Show the OCaml toolchain on PATH that builds the unikernels: versions, and what is missing',
+      `nx run ${ctx.model.project}:${ctx.options.toolchainTargetName} --help`,
+    ),
+  };
+}
+
+/**
+ * `lock`: configures the unikernels whose configuration is missing or stale, then locks them with
+ * opam-monorepo (one lockfile for the dune root, or one per unikernel). It depends on no configure task, so
+ * a unikernel whose config.ml is broken is left out (with a warning) and the others still lock, pull and build.
+ */
+export function lockTarget(ctx: TargetContext): TargetConfiguration {
+  const { options, model } = ctx;
+  const workspace = options.lockScope === 'workspace';
+  return {
+    executor: 'nx-mirage:lock',
+    options: { duneRoot: model.duneRoot, scope: options.lockScope },
+    dependsOn: toolchainDependency(ctx).dependsOn,
+    cache: false,
+    syncGenerators: [SYNC_GENERATOR],
+    inputs: [NO_NPM_PACKAGES],
+    outputs: workspace
+      ? [rootFile(ctx, WORKSPACE_LOCK_FILE), rootFile(ctx, lockVersionsJsonPath(WORKSPACE_LOCK_FILE))]
+      : model.unikernels.map((u) => `{workspaceRoot}/${inDir(u.root, 'mirage')}/*.opam.locked`),
+    metadata: metadata(
+      workspace
+        ? 'Configure what is not configured, then lock every unikernel of the dune root together with opam-monorepo into mirage.opam.locked; skipped while it was locked from the same opam files'
+        : "Configure what is not configured, then lock each unikernel's dependencies with opam-monorepo into its mirage/ directory; skipped while each was locked from the same opam file",
+      'opam monorepo lock --help=plain',
+      { force: true },
+    ),
+  };
+}
+
+/** `install-switch`: `opam install` of the switch tools every unikernel's opam file asks for (mirage, solo5, ocaml-solo5, ...); never cached. */
+export function installSwitchTarget(ctx: TargetContext): TargetConfiguration {
+  const { options, model } = ctx;
+  return {
+    executor: 'nx-mirage:install-switch',
+    options: { duneRoot: model.duneRoot },
+    dependsOn: options.monorepo ? [options.lockTargetName] : toolchainDependency(ctx).dependsOn,
+    cache: false,
+    inputs: [NO_NPM_PACKAGES],
+    metadata: metadata('Install the switch tools of every unikernel (mirage, solo5, ocaml-solo5, ...) with opam; never cached', 'opam install --help=plain'),
+  };
+}
+
+/**
+ * `pull`: vendors the locked sources into duniverse/ (one at the dune root, or one per unikernel), skipped
+ * while duniverse/ holds the sources of the lockfile. Not cached (the tree is large and shared) and without
+ * file inputs: a lockfile bump reaches a unikernel's build through the lockfile fields its build hashes.
+ */
+export function pullTarget(ctx: TargetContext): TargetConfiguration {
+  const { options, model } = ctx;
+  const workspace = options.lockScope === 'workspace';
+  return {
+    executor: 'nx-mirage:pull',
+    options: { duneRoot: model.duneRoot, scope: options.lockScope },
+    dependsOn: [options.lockTargetName],
+    cache: false,
+    inputs: [NO_NPM_PACKAGES],
+    outputs: workspace ? [rootFile(ctx, 'duniverse')] : model.unikernels.map((u) => `{workspaceRoot}/${inDir(u.root, 'duniverse')}`),
+    metadata: metadata(
+      workspace ? 'Vendor the shared lockfile into the dune root duniverse/ (opam monorepo pull), once per lockfile' : "Vendor each unikernel's lockfile into its duniverse/ (opam monorepo pull), once per lockfile",
+      'opam monorepo pull --help=plain',
+    ),
+  };
+}
+
+/** `depends`: what `make depends` does, for every unikernel of the dune root. */
+export function dependsTarget(ctx: TargetContext): TargetConfiguration {
+  const { options } = ctx;
+  return {
+    executor: 'nx:noop',
+    dependsOn: options.monorepo ? [options.installSwitchTargetName, options.pullTargetName] : [options.installSwitchTargetName],
+    cache: false,
+    metadata: metadata(
+      options.monorepo ? 'Lock, install switch tools and pull sources for every unikernel, as `make depends` does' : 'Install switch tools for every unikernel, as `make depends` does',
+      `nx run ${ctx.model.project}:${options.dependsTargetName} --help`,
+    ),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A unikernel
+
+/** The targets selectable with `-c TARGET` for a unikernel: every supported one, and its own. */
+function perTarget<T extends object>(u: UnikernelModel, f: (t: MirageTarget) => T): Record<string, T> {
+  return Object.fromEntries(allTargets().filter((t) => t.supported || t.target === u.target).map((t) => [t.target, f(t.target)]));
+}
+
+const identity = (ctx: TargetContext, u: UnikernelModel, t: MirageTarget = u.target) => ({ name: u.name, target: t, duneRoot: ctx.model.duneRoot });
+
+/** `configure`: `mirage configure -f DIR/config.ml -t TARGET FLAGS` from the dune root; cached by config.ml, the flags and mirage's version. */
+export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
+  const toolchain = toolchainDependency(ctx);
+  return {
+    executor: 'nx-mirage:configure',
+    options: { ...identity(ctx, u), configureFlags: u.configureFlags },
+    // A configuration holds only what it changes: the graph and Nx's source maps grow with every entry.
+    configurations: perTarget(u, (t) => ({ target: t })),
+    cache: true,
+    ...(toolchain.dependsOn.length ? { dependsOn: toolchain.dependsOn } : {}),
+    syncGenerators: [SYNC_GENERATOR],
+    inputs: ['{projectRoot}/config.ml', { runtime: probeAsShellCommand(VERSION_PROBES.mirage) }, ...toolchain.inputs, { env: 'MIRAGE_EXTRA_REPOS' }, NO_NPM_PACKAGES],
+    outputs: CONFIGURE_OUTPUTS.map((p) => `{projectRoot}/${p}`),
+    metadata: metadata('Generate the dune rules, main.ml and opam file of this unikernel (mirage configure)', 'mirage configure --help=plain', {
+      target: 'spt',
+      configureFlags: ['--no-dhcp'],
+    }),
+  };
+}
+
+/**
+ * `build`: one dune invocation for every unikernel build of the run (batch executor), then the artifact and its
+ * manifest into dist/. It depends on its configure and on the dune root's pull, which every build of a run
+ * shares, so Nx hands them all to one batch.
+ */
+export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
+  const { options } = ctx;
+  return {
+    executor: 'nx-mirage:build',
+    // The configure flags shape the generated rules, so they belong in the build's hash.
+    options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target), configureFlags: u.configureFlags },
+    configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
+    // ^build: projects this unikernel depends on (libraries, the web app it serves) build first.
+    dependsOn: [options.configureTargetName, ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []), `^${options.buildTargetName}`],
+    cache: true,
+    syncGenerators: [SYNC_GENERATOR],
+    inputs: [
+      '{projectRoot}/**/*',
+      '!{projectRoot}/dist/**/*',
+      '!{projectRoot}/_build/**/*',
+      // duniverse/ is what pull makes from the lockfile, which is hashed below as lock left it.
+      '!{projectRoot}/duniverse/**/*',
+      '!{projectRoot}/mirage/*.opam.locked',
+      // Files configure generates follow from config.ml, the target, the flags and the mirage version, which are
+      // all in this hash. They are left out because Nx takes a run's file list when the run starts: a first build
+      // would otherwise be keyed without the files its own configure task creates.
+      ...CONFIGURE_OUTPUTS.map((p) => `!{projectRoot}/${p}`),
+      rootFile(ctx, 'dune-project'),
+      rootFile(ctx, 'dune-workspace'),
+      ...buildProbes([u.target]),
+      // The toolchain record, as the toolchain task of this run wrote it (through configure).
+      ...toolchainDependency(ctx, true).inputs,
+      // The lockfile as the lock task of this run left it (read from disk after it ran), for the cache key; the
+      // versions of this unikernel's packages, for nx affected.
+      ...(options.monorepo ? [{ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true }] : []),
+      ...lockVersionsInput(ctx, u.packages),
+      // What it depends on (a served web app, libraries): their changes reach this hash and nx affected.
+      `^${ctx.production}`,
+      opamInputs(u.packages),
+    ],
+    outputs: ['{projectRoot}/dist/{options.artifact}', '{projectRoot}/dist/{options.artifact}.manifest.json', `{projectRoot}/dist/${u.name}.xl*`],
+    metadata: metadata(
+      `Compile the unikernel with dune in its build context (${targetInfo(u.target).context}), with every other unikernel build of the run in one dune call, and copy the artifact and its manifest into dist/`,
+      'dune build --help=plain',
+      { target: 'spt' },
+    ),
+  };
+}
+
+/** `run`: the artifact with the program its recorded ABI needs (continuous). */
+export function runTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
+  const runner = targetInfo(u.target).runner;
+  return {
+    executor: 'nx-mirage:run',
+    options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target) },
+    configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
+    dependsOn: [ctx.options.buildTargetName],
+    continuous: true,
+    cache: false,
+    metadata: metadata(
+      `Run the built unikernel (${runner?.usage ?? 'no standalone runner for this target'})`,
+      runner && runner.program !== 'KERNEL' ? `${runner.program} --help` : `nx run ${u.project}:${ctx.options.runTargetName} --help`,
+      { memory: 64, net: { service: 'tap0' }, args: ['--hello=world'] },
+    ),
+  };
+}
+
+/** `clean`: removes this unikernel's generated files, artifacts and build objects, and nothing of the others. */
+export function cleanTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
+  return {
+    executor: 'nx-mirage:clean',
+    // clean removes the files of every target, so it needs no configuration per target.
+    options: identity(ctx, u),
+    cache: false,
+    metadata: metadata("Remove this unikernel's generated files, artifacts and build objects, leaving other unikernels' builds alone", `nx run ${u.project}:${ctx.options.cleanTargetName} --help`),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// An OCaml library directory
+
+function libraryInputs(ctx: TargetContext, lib: LibraryModel) {
+  return [
+    '{projectRoot}/**/*',
+    rootFile(ctx, 'dune-project'),
+    rootFile(ctx, 'dune-workspace'),
+    `^${ctx.production}`,
+    { runtime: probeAsShellCommand(VERSION_PROBES.dune) },
+    { runtime: probeAsShellCommand(VERSION_PROBES.ocaml) },
+    ...toolchainDependency(ctx).inputs,
+    opamInputs(lib.packages),
+    ...lockVersionsInput(ctx, lib.packages),
+  ];
+}
+
+const libraryOptions = (ctx: TargetContext, lib: LibraryModel) => ({ duneRoot: ctx.model.duneRoot, dir: lib.dir });
+
+/** `build` of a library: the directory's default alias, in the contexts of the unikernel builds of the run that use it (else the host's). */
+export function libraryBuildTarget(ctx: TargetContext, lib: LibraryModel): TargetConfiguration {
+  const names = lib.libraries.map((l) => l.publicName ?? l.name).join(', ');
+  return {
+    executor: 'nx-mirage:dune',
+    options: { ...libraryOptions(ctx, lib), action: 'build' },
+    dependsOn: [`^${ctx.options.buildTargetName}`, ...toolchainDependency(ctx).dependsOn],
+    cache: true,
+    inputs: libraryInputs(ctx, lib),
+    metadata: metadata(
+      `Build the OCaml librar${lib.libraries.length > 1 ? 'ies' : 'y'} ${names} with dune, in the contexts of the unikernels that use it in the same run (else the host context)`,
+      'dune build --help=plain',
+      {},
+      OCAML,
+    ),
+  };
+}
+
+/** `test` of a library directory with tests: its runtest alias. */
+export function libraryTestTarget(ctx: TargetContext, lib: LibraryModel): TargetConfiguration {
+  return {
+    executor: 'nx-mirage:dune',
+    options: { ...libraryOptions(ctx, lib), action: 'test' },
+    dependsOn: [`^${ctx.options.buildTargetName}`, ...toolchainDependency(ctx).dependsOn],
+    cache: true,
+    inputs: libraryInputs(ctx, lib),
+    metadata: metadata('Run the dune tests of this directory (runtest)', 'dune test --help=plain', {}, OCAML),
+  };
+}
+
+/** `format` of a library directory, where the dune root has `.ocamlformat`: dune @fmt with promotion. */
+export function libraryFormatTarget(ctx: TargetContext, lib: LibraryModel): TargetConfiguration {
+  return {
+    executor: 'nx-mirage:dune',
+    options: { ...libraryOptions(ctx, lib), action: 'format' },
+    cache: false,
+    metadata: metadata('Format the OCaml sources with ocamlformat (dune @fmt, promoted)', 'dune fmt --help=plain', {}, OCAML),
+  };
+}
