@@ -3,9 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { E2EWorkspace } from './workspace';
-import { MIRAGE_STANDIN_BIN, createSolo5Toolchain, type Solo5Toolchain } from '../../packages/nx-mirage/test/fixtures/standins/solo5-toolchain';
-
-const DUNE_SPY = join(__dirname, '..', '..', 'packages', 'nx-mirage', 'test', 'fixtures', 'dune-spy');
+import type { Solo5Toolchain } from '../../packages/nx-mirage/test/fixtures/standins/solo5-toolchain';
+import { standinEnv } from './standins';
 
 let ws: E2EWorkspace;
 let toolchain: Solo5Toolchain;
@@ -35,18 +34,16 @@ async function nx(args: string[]) {
 }
 
 beforeAll(async () => {
+  // The default configuration (monorepo: true, one lockfile for the dune root), with opam-monorepo's stand-in in
+  // a real, offline opam root.
   ws = await E2EWorkspace.create({
-    plugins: [{ plugin: 'nx-mirage', options: { monorepo: false, unikernels: { site: { target: 'unix' } } } }],
+    plugins: [{ plugin: 'nx-mirage', options: { unikernels: { site: { target: 'unix' } } } }],
     sync: { applyChanges: true },
   });
-  toolchain = createSolo5Toolchain(join(ws.root, '.toolchain'));
-  env = {
-    ...toolchain.env,
-    PATH: [DUNE_SPY, MIRAGE_STANDIN_BIN, toolchain.env['PATH']].join(':'),
-    DUNE_SPY_LOG: join(ws.root, '.dune-spy.log'),
-    XDG_CACHE_HOME: join(ws.root, '.xdg-cache'),
-  };
-  ws.write('.gitignore', 'node_modules\n.nx\n_build\n.toolchain\n.xdg-cache\n.dune-spy.log\n');
+  const tools = standinEnv(join(ws.root, '.tools'), true);
+  toolchain = tools.toolchain;
+  env = { ...tools.env, DUNE_SPY_LOG: join(ws.root, '.dune-spy.log'), MIRAGE_STANDIN_LOG: join(ws.root, '.mirage.log') };
+  ws.write('.gitignore', 'node_modules\n.nx\n_build\n.tools\n.xdg-cache\n.dune-spy.log\n.mirage.log\nduniverse/\n');
   ws.write('libs/shared/dune', '(library (name shared))\n');
   ws.write('libs/shared/shared.ml', 'let hello who = "hello " ^ who\n');
   unikernel('unikernels/uk1', 'uk1', ['shared']);
@@ -62,15 +59,17 @@ beforeAll(async () => {
 afterAll(() => ws?.cleanup());
 
 describe('nx build of unikernels in a real Nx 24 workspace', () => {
-  it('nx run-many -t build builds every unikernel beside the web app, those sharing a library in one dune call', async () => {
+  it('nx run-many -t build builds every unikernel beside the web app: one dune call for all of them, hvt and unix, the library once', async () => {
     const out = await nx(['run-many', '-t', 'build']);
     // uk1, uk2, site, the shared library (an OCaml library project) and the web app.
     expect(out).toContain('Successfully ran target build for 5 projects');
+    expect(out).toContain('nx run @nx-mirage:lock');
+    expect(out).toContain('nx run @nx-mirage:pull');
     const unikernelBuilds = duneBuilds().filter((b) => b.includes('.hvt') || b.includes('/site/site'));
-    const shared = unikernelBuilds.filter((b) => b.includes('_build/solo5/unikernels/uk1/uk1.hvt'));
-    expect(shared).toHaveLength(1);
-    expect(shared[0]).toContain('_build/solo5/unikernels/uk2/uk2.hvt');
-    expect(unikernelBuilds.some((b) => b.includes('_build/default/unikernels/site/site'))).toBe(true);
+    expect(unikernelBuilds).toHaveLength(1);
+    for (const t of ['_build/solo5/unikernels/uk1/uk1.hvt', '_build/solo5/unikernels/uk2/uk2.hvt', '_build/default/unikernels/site/site']) {
+      expect(unikernelBuilds[0]).toContain(t);
+    }
     // The library task built shared in the context its dependents use (solo5), once, not also in the host
     // context: the unikernels' dune call reused it.
     const sharedCompiles = toolchain.calls('ocamlopt').filter(([cwd, args]) => cwd.endsWith('_build/solo5') && args.includes('libs/shared/shared.ml'));
@@ -117,6 +116,46 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
     expect(JSON.parse(ws.read('unikernels/uk1/dist/uk1.hvt.manifest.json')).toolchain.cross.solo5).toBe('4.13.1+solo5-upgraded');
   });
 
+  it('after a config.ml edit only that unikernel configures again; the batch rebuilds it and the rest hit the cache', async () => {
+    const configures = () => readFileSync(join(ws.root, '.mirage.log'), 'utf8').split('\n').filter((l) => l.includes('\tconfigure '));
+    const before = { configures: configures().length, builds: duneBuilds().length };
+    ws.write('unikernels/uk2/config.ml', ws.read('unikernels/uk2/config.ml') + '(* edited *)\n');
+    const out = await nx(['run-many', '-t', 'build']);
+    expect(configures().slice(before.configures).map((l) => l.split('\t')[1])).toEqual(['configure -f unikernels/uk2/config.ml -t hvt']);
+    expect(out).toMatch(/nx run uk1:configure\s+\[local cache\]/);
+    expect(out).toMatch(/nx run uk1:build\s+\[local cache\]/);
+    expect(out).toMatch(/nx run site:build\s+\[local cache\]/);
+    expect(duneBuilds().slice(before.builds)).toHaveLength(1);
+    expect(duneBuilds().at(-1)).toContain('uk2.hvt');
+    expect(duneBuilds().at(-1)).not.toContain('uk1.hvt');
+    await ws.commit('uk2 config.ml edited');
+  });
+
+  it('a unikernel whose config.ml does not compile fails alone: the others lock, pull and build', async () => {
+    unikernel('unikernels/broken', 'broken', ['shared']);
+    ws.write('unikernels/broken/config.ml', ws.read('unikernels/broken/config.ml').replace('[ main ]', '[ main; 42 ]'));
+    ws.write('unikernels/uk1/unikernel.ml', 'let start () = print_endline (Shared.hello "uk1, again")\n');
+    try {
+      const before = duneBuilds().length;
+      const r = await ws.nx(['run-many', '-t', 'build'], env);
+      expect(r.exitCode).not.toBe(0);
+      // mirage's own message, with the file and line, from broken's configure task.
+      expect(r.all).toContain('File "unikernels/broken/config.ml", line 5');
+      expect(r.all).toContain('Error: This expression has type int but an expression was expected of type');
+      expect(r.all).toMatch(/Tasks not run because their dependencies failed[^]*- broken:build/);
+      expect(r.all).toContain('✔  nx run @nx-mirage:lock');
+      // The others were locked and built, uk1 again after its edit, in one dune call.
+      expect(duneBuilds().slice(before)).toHaveLength(1);
+      expect(duneBuilds().at(-1)).toContain('uk1.hvt');
+      expect(ws.read('mirage.opam.locked')).not.toContain('broken');
+      // The lock says which unikernel it left out, and why.
+      const lock = await nx(['run', '@nx-mirage:lock']);
+      expect(lock).toMatch(/nx-mirage: unikernels\/broken\/config.ml could not be configured, so it is left out\. nx run broken:configure shows why:\n.*Error: This expression has type int/s);
+    } finally {
+      ws.remove('unikernels/broken');
+    }
+  });
+
   it('editing one unikernel rebuilds that one only', async () => {
     ws.write('unikernels/uk2/unikernel.ml', 'let start () = print_endline (Shared.hello "uk2, edited")\n');
     const before = duneBuilds().length;
@@ -132,15 +171,15 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
     const before = spy().length;
     await nx(['run-many', '-t', 'build', '-p', 'uk1', 'uk2', 'site', '--skip-nx-cache', '--batch=false', '--parallel=3']);
     const log = spy().slice(before);
-    const runs = new Map<string, { start: bigint; end?: bigint; build: boolean }>();
+    const runs = new Map<string, { start: bigint; end?: bigint; build: boolean; nxMirage: boolean }>();
     for (const line of log) {
       const [kind, pid, ns, rest] = line.split('\t');
-      if (kind === 'start') runs.set(pid!, { start: BigInt(ns!), build: rest!.startsWith('build ') });
+      if (kind === 'start') runs.set(pid!, { start: BigInt(ns!), build: rest!.startsWith('build '), nxMirage: !rest!.includes('config.exe') });
       else runs.get(pid!)!.end = BigInt(ns!);
     }
     const builds = [...runs.values()].filter((r) => r.build).sort((a, b) => (a.start < b.start ? -1 : 1));
-    // uk1, uk2 and site, plus the shared library they depend on.
-    expect(builds).toHaveLength(4);
+    // uk1, uk2 and site, plus the shared library they depend on (and config.exe builds, if mirage ran).
+    expect(builds.filter((b) => b.nxMirage)).toHaveLength(4);
     for (let i = 1; i < builds.length; i++) expect(builds[i]!.start >= builds[i - 1]!.end!).toBe(true);
   });
 

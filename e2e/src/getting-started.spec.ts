@@ -74,9 +74,13 @@ describe('getting started', () => {
     expect(ws.read('apps/hi/config.ml')).toContain('~local_libs:[ "greeter" ]');
     const projects = (await nx(ws, ['show', 'projects'])).split('\n');
     expect(projects).toEqual(expect.arrayContaining(['hello', 'hi', 'echo', 'site', 'web']));
+    expect(projects).toContain('@nx-mirage');
+    // A unikernel has its own targets; the dune root project the workspace-wide ones.
     const hello = JSON.parse(await ws.nx(['show', 'project', 'hello', '--json'], tools.env).then((r) => r.stdout));
-    expect(Object.keys(hello.targets)).toEqual(expect.arrayContaining(['configure', 'lock', 'install-switch', 'pull', 'depends', 'build', 'run', 'clean']));
+    expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'run']);
     expect(hello.targets.build.executor).toBe('nx-mirage:build');
+    const root = JSON.parse(await ws.nx(['show', 'project', '@nx-mirage', '--json'], tools.env).then((r) => r.stdout));
+    expect(Object.keys(root.targets).sort()).toEqual(['depends', 'install-switch', 'lock', 'pull', 'toolchain']);
     const site = JSON.parse(await ws.nx(['show', 'project', 'site', '--json'], tools.env).then((r) => r.stdout));
     expect(site.implicitDependencies).toEqual(['web']);
     await ws.commit('unikernels');
@@ -84,8 +88,8 @@ describe('getting started', () => {
 
   it('nx build hello locks, pulls and builds dist/hello.hvt with its manifest', async () => {
     const out = await nx(ws, ['build', 'hello']);
-    expect(out).toContain('nx run hello:lock');
-    expect(out).toContain('nx run hello:pull');
+    expect(out).toContain('nx run @nx-mirage:lock');
+    expect(out).toContain('nx run @nx-mirage:pull');
     expect(existsSync(join(ws.root, 'duniverse/mirage-sleep/mirage_sleep.ml'))).toBe(true);
     expect(ws.read('mirage.opam.locked')).toMatch(/^x-nx-mirage-locked-from: "[0-9a-f]{64}"$/m);
     const manifest = JSON.parse(ws.read('apps/hello/dist/hello.hvt.manifest.json'));
@@ -110,9 +114,15 @@ describe('getting started', () => {
     await ws.commit('hello loops twice');
   });
 
-  it('nx run-many builds the web app and two unikernels together, and the unix one runs', async () => {
+  it('nx run-many builds the web app and two unikernels, hvt and unix, in one dune call, and the unix one runs', async () => {
+    ws.write('apps/hello/unikernel.ml', ws.read('apps/hello/unikernel.ml').replace('loop 2', 'loop 3'));
+    const builds = tools.duneBuilds().length;
     const out = await nx(ws, ['run-many', '-t', 'build', '-p', 'web', 'hello', 'hi']);
     expect(out).toContain('Successfully ran target build for 3 projects');
+    // The default configuration batches: one dune build names both unikernels (the greeter library built first).
+    const unikernelBuilds = tools.duneBuilds().slice(builds).filter((b) => b.includes('apps/hello/') || b.includes('apps/hi/'));
+    expect(unikernelBuilds).toEqual([expect.stringContaining('_build/solo5/apps/hello/hello.hvt')]);
+    expect(unikernelBuilds[0]).toContain('_build/default/apps/hi/hi');
     expect(existsSync(join(ws.root, 'apps/web/dist/index.html'))).toBe(true);
     // The generated hello template, linked for unix, logs four times a second apart.
     const run = spawnSync(join(ws.root, 'apps/hi/dist/hi'), { encoding: 'utf8', timeout: 30_000 });

@@ -39,7 +39,7 @@ describe('inference in a real Nx 24 workspace', () => {
   it('nx show projects lists every unikernel beside the web app, and warns about the broken one', async () => {
     const r = await ws.nx(['show', 'projects']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['hello', 'site.v2', 'storage', 'web']);
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['@nx-mirage', 'hello', 'site.v2', 'storage', 'web']);
     expect(r.all).toContain('nx-mirage: unikernels/broken/config.ml:3 is not used as a MirageOS unikernel: unterminated comment starting on line 3.');
   });
 
@@ -47,16 +47,18 @@ describe('inference in a real Nx 24 workspace', () => {
     const hello = await ws.nxJson<ProjectJson>(['show', 'project', 'hello', '--json']);
     expect(hello.root).toBe('unikernels/hello');
     expect(hello.tags).toEqual(expect.arrayContaining(['mirage', 'mirage:solo5', 'mirage:target:hvt']));
-    for (const target of ['configure', 'lock', 'install-switch', 'pull', 'depends', 'build', 'run', 'clean']) {
-      expect(hello.targets[target], target).toBeDefined();
-    }
+    expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'run']);
     expect(hello.targets['configure']!.executor).toBe('nx-mirage:configure');
     expect(hello.targets['build']!.executor).toBe('nx-mirage:build');
-    expect(hello.targets['build']!.dependsOn).toEqual(['configure', 'pull', '^build']);
+    expect(hello.targets['build']!.dependsOn).toEqual(['configure', { projects: ['@nx-mirage'], target: 'pull' }, '^build']);
     expect(hello.targets['build']!.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
     expect(Object.keys(hello.targets['build']!.configurations ?? {})).toEqual(expect.arrayContaining(['unix', 'hvt', 'spt', 'xen', 'unikraft-qemu']));
     expect(hello.targets['run']!.continuous).toBe(true);
-    expect(hello.targets['install-switch']!.cache).toBe(false);
+    const root = await ws.nxJson<ProjectJson>(['show', 'project', '@nx-mirage', '--json']);
+    expect(root.root).toBe('.nx-mirage');
+    expect(Object.keys(root.targets).sort()).toEqual(['depends', 'install-switch', 'lock', 'pull', 'toolchain']);
+    expect(root.targets['install-switch']!.cache).toBe(false);
+    expect(root.targets['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace' });
 
     const site = await ws.nxJson<ProjectJson>(['show', 'project', 'site.v2', '--json']);
     expect(site.targets['build']!.options).toEqual({ name: 'site.v2', target: 'unix', duneRoot: '.', artifact: 'site.v2', configureFlags: [] });

@@ -123,10 +123,14 @@ describe('createNodes', () => {
         { runtime: 'dune --version' },
         { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
         { externalDependencies: ['opam:duration', 'opam:lwt', 'opam:mirage-runtime', 'opam:mirage-solo5'] },
-        // The versions of its packages, which nx affected compares between revisions.
-        { json: '{workspaceRoot}/mirage.opam.locked.json', fields: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'] },
       ]),
     );
+    // The versions of its packages, which nx affected compares between revisions, reach the build through configure.
+    expect(projects(await infer())['uk']!.targets!['configure']!.inputs).toContainEqual({
+      json: '{workspaceRoot}/mirage.opam.locked.json',
+      fields: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'],
+    });
+    expect(JSON.stringify(build.inputs)).not.toContain('opam.locked.json');
     // The shared pull has no file inputs: a lockfile bump reaches builds through their own fields, not through it.
     expect(projects(await infer())['.nx-mirage']!.targets!['pull']!.inputs).toEqual([{ externalDependencies: [] }]);
     expect(build.configurations?.['spt']).toEqual({ target: 'spt', artifact: 'hello.spt' });

@@ -100,9 +100,10 @@ export const createNodesV2 = createNodes;
 /**
  * Static edges, each with the file that creates it: unikernel → library (local_libs, dune files in its tree),
  * library → library (dune files), unikernel → the project owning a directory a data device embeds (a web
- * app's build output), every nx-mirage project → its dune root project, and project → `opam:NAME`. Computed
- * from the whole (cached) model every time, never from the changed files alone, so an edge does not disappear
- * because only one side changed.
+ * app's build output), and project → `opam:NAME`. Computed from the whole (cached) model every time, never from
+ * the changed files alone, so an edge does not disappear because only one side changed. The dune root project
+ * is reached through task dependencies (build → pull), not through project edges: it owns no file (its root is
+ * the git-ignored .nx-mirage/), and Nx cannot hash `^production` inputs over a dependency without files.
  */
 export const createDependencies: CreateDependencies<MiragePluginOptions> = async (rawOptions, context) => {
   const options = normalizePluginOptions(rawOptions);
@@ -123,8 +124,6 @@ export const createDependencies: CreateDependencies<MiragePluginOptions> = async
     const owner = owningProject(d.dir, projects, d.unikernel);
     if (owner) add(d.unikernel, owner, d.sourceFile);
   }
-  for (const u of model.unikernels) add(u.project, model.project, posix.join(u.root, 'config.ml'));
-  for (const lib of model.libraries) add(lib.project, model.project, lib.duneFile);
   for (const e of model.externalPackages) add(e.source, `opam:${e.pkg}`, e.sourceFile);
   return deps;
 };

@@ -106,7 +106,8 @@ function opamInputs(packages: readonly string[]): { externalDependencies: string
 const rootFile = (ctx: TargetContext, file: string) => `{workspaceRoot}/${inDir(ctx.model.duneRoot, file)}`;
 
 // ---------------------------------------------------------------------------------------------------------
-// The dune root project
+// The dune root project. Every target has explicit inputs without file sets of its own: the project's root is
+// the git-ignored .nx-mirage/, so it owns no file, and Nx fails to hash default inputs of a project without files.
 
 /**
  * `toolchain`: resolves the toolchain (the tools on PATH, or the managed opam switch, created or updated),
@@ -202,6 +203,8 @@ export function dependsTarget(ctx: TargetContext): TargetConfiguration {
     executor: 'nx:noop',
     dependsOn: options.monorepo ? [options.installSwitchTargetName, options.pullTargetName] : [options.installSwitchTargetName],
     cache: false,
+    // Explicit: the dune root project owns no file, and Nx's default inputs would have it look for some.
+    inputs: [NO_NPM_PACKAGES],
     metadata: metadata(
       options.monorepo ? 'Lock, install switch tools and pull sources for every unikernel, as `make depends` does' : 'Install switch tools for every unikernel, as `make depends` does',
       `nx run ${ctx.model.project}:${options.dependsTargetName} --help`,
@@ -230,7 +233,19 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
     cache: true,
     ...(toolchain.dependsOn.length ? { dependsOn: toolchain.dependsOn } : {}),
     syncGenerators: [SYNC_GENERATOR],
-    inputs: ['{projectRoot}/config.ml', { runtime: probeAsShellCommand(VERSION_PROBES.mirage) }, ...toolchain.inputs, { env: 'MIRAGE_EXTRA_REPOS' }, NO_NPM_PACKAGES],
+    inputs: [
+      '{projectRoot}/config.ml',
+      { runtime: probeAsShellCommand(VERSION_PROBES.mirage) },
+      ...toolchain.inputs,
+      { env: 'MIRAGE_EXTRA_REPOS' },
+      NO_NPM_PACKAGES,
+      // The locked versions of this unikernel's packages, for nx affected: a lockfile bump makes exactly the
+      // unikernels using a bumped package affected, through this task, which their build depends on. Here and not
+      // on the build, whose key has the whole lockfile (as lock left it): Nx reads file inputs when the run starts,
+      // so a lock in the same run would cost the build an extra miss; a configure miss with unchanged config.ml
+      // runs no mirage (the stamp holds).
+      ...lockVersionsInput(ctx, u.packages),
+    ],
     outputs: CONFIGURE_OUTPUTS.map((p) => `{projectRoot}/${p}`),
     metadata: metadata('Generate the dune rules, main.ml and opam file of this unikernel (mirage configure)', 'mirage configure --help=plain', {
       target: 'spt',
@@ -271,10 +286,9 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
       ...buildProbes([u.target]),
       // The toolchain record, as the toolchain task of this run wrote it (through configure).
       ...toolchainDependency(ctx, true).inputs,
-      // The lockfile as the lock task of this run left it (read from disk after it ran), for the cache key; the
-      // versions of this unikernel's packages, for nx affected.
+      // The lockfile as the lock task of this run left it (read from disk after it ran). nx affected follows the
+      // versions of this unikernel's packages through configure.
       ...(options.monorepo ? [{ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true }] : []),
-      ...lockVersionsInput(ctx, u.packages),
       // What it depends on (a served web app, libraries): their changes reach this hash and nx affected.
       `^${ctx.production}`,
       opamInputs(u.packages),
