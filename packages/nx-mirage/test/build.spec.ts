@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
 import configureExecutor from '../src/executors/configure/executor';
 import buildExecutor from '../src/executors/build/executor';
 import buildBatchExecutor from '../src/executors/build/batch';
+import duneExecutor from '../src/executors/dune/executor';
 import { MANAGED_MARKER, readSolo5Notes } from '../src/domain';
 import { MirageWorkspace, writeSharedLibrary, writeUnikernel } from './mirage-workspace';
+import { createSolo5Toolchain } from './fixtures/standins/solo5-toolchain';
 
 let m: MirageWorkspace;
 
@@ -94,6 +96,7 @@ describe('build through dune cross contexts', () => {
     expect(manifest.toolchain.dune).toBe('2.9.3');
     expect(manifest.toolchain.cross.solo5).toMatch(/^\d+\.\d+/);
     expect(readSolo5Notes(readFileSync(hvt))).toEqual({
+      elfType: 'exec',
       abi: { target: 'hvt', version: 2 },
       manifest: { version: 1, devices: [{ name: 'service', type: 'NET_BASIC' }] },
     });
@@ -151,6 +154,44 @@ describe('preflight errors name the problem and the fix, before dune runs', () =
       expect(results['uk1:build']!.terminalOutput).toMatch(
         /the solo5 findlib toolchain that hvt builds need is not defined: .*Install it in the opam switch \(opam install ocaml-solo5\), or point OCAMLFIND_CONF at a findlib.conf whose findlib.conf.d\/solo5.conf defines it/,
       );
+    } finally {
+      m.activate();
+      error.mockRestore();
+    }
+  });
+
+  it('a Solo5 unikernel linked as the host links (a PIE, its notes after the GNU ones) fails: the tenders refuse it', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const hostLinked = createSolo5Toolchain(m.ws.path('.toolchain-host-pie'), { link: 'host-pie' });
+    m.activate(hostLinked.env);
+    try {
+      const before = m.ws.read('unikernels/uk1/dist/uk1.hvt.manifest.json');
+      const results = await batch(['uk1']);
+      expect(results['uk1:build']!.success).toBe(false);
+      expect(results['uk1:build']!.terminalOutput).toContain(
+        'unikernels/uk1/dist/uk1.hvt is not a hvt unikernel: it is a position-independent executable (ELF type DYN), which the Solo5 tenders refuse ("invalid or unsupported executable"), so it was not linked by the Solo5 toolchain',
+      );
+      // It was linked with the Solo5 ABI note, where a host linker puts it: what an ELF reader that reads every note would accept.
+      expect(hostLinked.calls('ocamlopt').some(([, args]) => args.includes('solo5-abi=hvt'))).toBe(true);
+      expect(m.ws.read('unikernels/uk1/dist/uk1.hvt.manifest.json')).toBe(before);
+    } finally {
+      m.activate();
+      error.mockRestore();
+    }
+  });
+
+  it('a library built for the cross context of the unikernels using it checks their toolchain first', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    m.activate({ OCAMLFIND_CONF: m.ws.path('.toolchain/no-such-findlib.conf') });
+    try {
+      const ctx = await m.context('shared');
+      const task = (project: string) => ({ id: `${project}:build`, target: { project, target: 'build' }, overrides: {}, outputs: [], parallelism: true });
+      ctx.targetName = 'build';
+      ctx.taskGraph = { roots: ['shared:build'], tasks: { 'shared:build': task('shared'), 'uk1:build': task('uk1') }, dependencies: { 'uk1:build': ['shared:build'], 'shared:build': [] }, continuousDependencies: {} } as never;
+      const runs = m.duneRuns().length;
+      expect(await duneExecutor(ctx.projectsConfigurations.projects['shared']!.targets!['build']!.options as never, ctx)).toEqual({ success: false });
+      expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/^the solo5 findlib toolchain that hvt builds need is not defined: .*opam install ocaml-solo5/);
+      expect(m.duneRuns()).toHaveLength(runs);
     } finally {
       m.activate();
       error.mockRestore();

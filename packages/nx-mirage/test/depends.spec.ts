@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../src/executors/log';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { HIDDEN_DUNIVERSE } from '../src/adapters/duniverse';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import configureExecutor from '../src/executors/configure/executor';
@@ -113,6 +114,37 @@ describe('depends with one lockfile for the workspace (mirage-skeleton)', () => 
 
     for (const p of ['a', 'b']) expect(await run(buildExecutor, p, 'build')).toEqual({ success: true });
     expect(execFileSync(m.ws.path('b/dist/b'), { encoding: 'utf8' })).toBe('bye from another vendored library\n');
+  });
+
+  it('configures again after a pull into the dune root, where mirage alone fails on the vendored libraries', async () => {
+    unikernelUsing('a', 'a', 'greeting');
+    expect(await run(lockExecutor, ROOT, 'lock')).toEqual({ success: true });
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
+    // Every lock vendors fmt (mirage-runtime depends on it), which the installed mirage library uses too.
+    expect(existsSync(m.ws.path('duniverse/fmt/src/fmt.ml'))).toBe(true);
+    m.ws.write('a/config.ml', m.ws.read('a/config.ml') + '(* edited after the pull *)\n');
+    // mirage on its own, as nx-mirage ran it before: config.exe sees the root duniverse.
+    const alone = spawnSync('mirage', ['configure', '-f', 'a/config.ml', '-t', 'unix'], { cwd: m.ws.root, encoding: 'utf8' });
+    expect(alone.status).toBe(1);
+    expect(alone.stderr).toContain('Error: Conflict between the following libraries:\n- "fmt" in _build/default/duniverse/fmt/src');
+    expect(alone.stderr).toContain("run ['dune' 'build' 'a/config.exe' '--root' '.' '--workspace'");
+    // nx-mirage hides the duniverse for the time of the configure, and puts it back.
+    expect(await run(configureExecutor, 'a', 'configure')).toEqual({ success: true });
+    expect(m.ws.read('a/dune')).toContain('(include dune.build)');
+    expect(existsSync(m.ws.path('duniverse/fmt/src/fmt.ml'))).toBe(true);
+    expect(readdirSync(m.ws.root).filter((f) => f.includes('duniverse'))).toEqual(['duniverse']);
+    expect(await run(buildExecutor, 'a', 'build')).toEqual({ success: true });
+    expect(execFileSync(m.ws.path('a/dist/a'), { encoding: 'utf8' })).toBe('hello from a vendored library\n');
+  });
+
+  it('puts back a duniverse that a killed configure left hidden', async () => {
+    unikernelUsing('a', 'a', 'greeting');
+    expect(await run(lockExecutor, ROOT, 'lock')).toEqual({ success: true });
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
+    renameSync(m.ws.path('duniverse'), m.ws.path(HIDDEN_DUNIVERSE));
+    expect(await run(buildExecutor, 'a', 'build')).toEqual({ success: true });
+    expect(existsSync(m.ws.path('duniverse/greeting/greeting.ml'))).toBe(true);
+    expect(existsSync(m.ws.path(HIDDEN_DUNIVERSE))).toBe(false);
   });
 
   it('leaves a unikernel whose config.ml is broken out of the lock, says why, and locks the others', async () => {

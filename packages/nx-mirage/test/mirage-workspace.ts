@@ -7,7 +7,7 @@ import type { ExecutorContext, ProjectConfiguration } from '@nx/devkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fg from 'fast-glob';
-import { createNodes } from '../src/plugins/plugin';
+import { CONFIG_GLOB, createNodes } from '../src/plugins/plugin';
 import { TempWorkspace } from './temp-workspace';
 import { MIRAGE_STANDIN_BIN, createSolo5Toolchain, type Solo5Toolchain } from './fixtures/standins/solo5-toolchain';
 
@@ -68,7 +68,7 @@ export class MirageWorkspace {
   }
 
   async projects(): Promise<Record<string, ProjectConfiguration>> {
-    const files = (await fg('**/config.ml', { cwd: this.ws.root, ignore: ['**/_build/**', '.toolchain/**'] })).sort();
+    const files = (await fg(CONFIG_GLOB, { cwd: this.ws.root, ignore: ['**/_build/**', '.toolchain*/**', '.opam/**', '**/duniverse/**'] })).sort();
     const options = (this.nxJson['plugins'] as Array<string | { options?: unknown }>)[0];
     const results = await createNodes[1](files, typeof options === 'string' ? {} : (options?.options as never), {
       nxJsonConfiguration: this.nxJson,

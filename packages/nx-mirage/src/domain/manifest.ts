@@ -28,16 +28,25 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+const HOST_LINKED = 'so it was not linked by the Solo5 toolchain (the solo5 findlib toolchain may be undefined, or point at the host compiler)';
+
 /**
- * Checks that the artifact carries the Solo5 ABI its target links against: a Solo5 build linked by the host
- * compiler (an undefined or shadowed cross toolchain) has no such note. Returns the problem, if any.
+ * Checks that the artifact is what a Solo5 tender loads, for the ABI its target links against: a static
+ * executable (ET_EXEC) whose PT_NOTE segments start with Solo5's ABI and manifest notes. A Solo5 build linked
+ * by the host compiler (an undefined or shadowed cross toolchain) is a position-independent executable without
+ * them. Returns the problem, if any, in the words of the tender where it has some.
  */
 export function abiProblem(target: MirageTarget, notes: Solo5Notes): string | undefined {
   const abi = targetInfo(target).abi;
   if (abi.kind !== 'solo5') return undefined;
-  if (!notes.abi) {
-    return `it has no Solo5 ABI note, so it was not linked by the Solo5 toolchain (the solo5 findlib toolchain may be undefined or point at the host compiler)`;
+  if (notes.elfType !== undefined && notes.elfType !== 'exec') {
+    const what = notes.elfType === 'dyn' ? 'a position-independent executable (ELF type DYN)' : 'not an ELF executable';
+    return `it is ${what}, which the Solo5 tenders refuse ("invalid or unsupported executable"), ${HOST_LINKED}`;
   }
+  if (!notes.abi) {
+    return `it has no Solo5 ABI note first in a PT_NOTE segment (a tender would say "No Solo5 ABI information found in executable"), ${HOST_LINKED}`;
+  }
+  if (!notes.manifest) return 'it has no Solo5 manifest note first in a PT_NOTE segment (a tender would say "No Solo5 manifest found in executable")';
   if (notes.abi.target !== abi.target) return `its Solo5 ABI is ${notes.abi.target}, not ${abi.target}`;
   if (abi.version !== undefined && notes.abi.version !== abi.version) {
     return `its Solo5 ${abi.target} ABI version is ${notes.abi.version}; nx-mirage expects ${abi.version}`;

@@ -2,18 +2,34 @@ import { describe, expect, it } from 'vitest';
 import { ABI1_NOTE_TYPE, ElfFormatError, MFT1_NOTE_TYPE, readSolo5Notes } from './solo5-elf';
 import { abiProblem, buildManifest } from './manifest';
 
-/** A minimal ELF64 LE file with one PT_NOTE segment holding `notes`. */
-function elf(notes: Buffer): Buffer {
+/** A minimal ELF64 LE file of type `type` (2: ET_EXEC, 3: ET_DYN) with one PT_NOTE segment per entry of `segments`. */
+function elf(segments: Buffer[], type = 2): Buffer {
   const header = Buffer.alloc(64);
   header.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0);
+  header.writeUInt16LE(type, 0x10);
   header.writeBigUInt64LE(64n, 0x20); // phoff
   header.writeUInt16LE(56, 0x36); // phentsize
-  header.writeUInt16LE(1, 0x38); // phnum
-  const ph = Buffer.alloc(56);
-  ph.writeUInt32LE(4, 0); // PT_NOTE
-  ph.writeBigUInt64LE(120n, 0x08); // offset
-  ph.writeBigUInt64LE(BigInt(notes.length), 0x20); // filesz
-  return Buffer.concat([header, ph, notes]);
+  header.writeUInt16LE(segments.length, 0x38); // phnum
+  let offset = 64 + 56 * segments.length;
+  const phs = segments.map((notes) => {
+    const ph = Buffer.alloc(56);
+    ph.writeUInt32LE(4, 0); // PT_NOTE
+    ph.writeBigUInt64LE(BigInt(offset), 0x08);
+    ph.writeBigUInt64LE(BigInt(notes.length), 0x20); // filesz
+    offset += notes.length;
+    return ph;
+  });
+  return Buffer.concat([header, ...phs, ...segments]);
+}
+
+/** A note that is not Solo5's, as GNU ld puts first in a shared PT_NOTE (build-id, ABI tag). */
+function gnuNote(): Buffer {
+  const n = Buffer.alloc(16 + 8);
+  n.writeUInt32LE(4, 0);
+  n.writeUInt32LE(8, 4);
+  n.writeUInt32LE(3, 8);
+  n.write('GNU\0', 12, 'latin1');
+  return n;
 }
 
 function note(type: number, desc: Buffer, descAlign = 4): Buffer {
@@ -45,35 +61,55 @@ function manifestNote(devices: Array<[string, number]>): Buffer {
 }
 
 describe('readSolo5Notes', () => {
-  it('reads the ABI and the manifest devices', () => {
-    const notes = readSolo5Notes(elf(Buffer.concat([abiNote(2, 2), manifestNote([['service', 2], ['storage', 1]])])));
+  it('reads the ABI and the manifest devices, each the first note of its PT_NOTE segment', () => {
+    const notes = readSolo5Notes(elf([abiNote(2, 2), manifestNote([['service', 2], ['storage', 1]])]));
     expect(notes).toEqual({
+      elfType: 'exec',
       abi: { target: 'spt', version: 2 },
       manifest: { version: 1, devices: [{ name: 'service', type: 'NET_BASIC' }, { name: 'storage', type: 'BLOCK_BASIC' }] },
     });
   });
 
+  it('reads only the first note of each segment, as the tenders do', () => {
+    // After a GNU note in the same segment, as a host linker places them: the tender finds no ABI there.
+    expect(readSolo5Notes(elf([Buffer.concat([gnuNote(), abiNote(1, 2)]), manifestNote([])]))).toEqual({
+      elfType: 'exec',
+      manifest: { version: 1, devices: [] },
+    });
+    // Two Solo5 notes in one segment: only the first is seen.
+    expect(readSolo5Notes(elf([Buffer.concat([abiNote(1, 2), manifestNote([])])])).manifest).toBeUndefined();
+  });
+
+  it('reports the ELF type: a position-independent executable is ET_DYN', () => {
+    expect(readSolo5Notes(elf([abiNote(1, 2), manifestNote([])], 3)).elfType).toBe('dyn');
+  });
+
   it('finds nothing in an ELF without Solo5 notes', () => {
-    expect(readSolo5Notes(elf(Buffer.alloc(0)))).toEqual({});
+    expect(readSolo5Notes(elf([]))).toEqual({ elfType: 'exec' });
   });
 
   it('rejects what is not an ELF64 little-endian file, or is cut short', () => {
     expect(() => readSolo5Notes(Buffer.from('#!/bin/sh\n'))).toThrow(ElfFormatError);
-    const e32 = elf(Buffer.alloc(0));
+    const e32 = elf([]);
     e32[4] = 1;
     expect(() => readSolo5Notes(e32)).toThrow(/64-bit/);
-    const full = elf(manifestNote([['service', 2]]));
+    const full = elf([manifestNote([['service', 2]])]);
     expect(() => readSolo5Notes(full.subarray(0, full.length - 50))).toThrow(ElfFormatError);
   });
 });
 
 describe('manifest', () => {
-  it('flags a Solo5 target whose artifact has no or the wrong ABI note', () => {
-    expect(abiProblem('hvt', {})).toMatch(/no Solo5 ABI note/);
-    expect(abiProblem('hvt', { abi: { target: 'spt', version: 2 } })).toBe('its Solo5 ABI is spt, not hvt');
-    expect(abiProblem('hvt', { abi: { target: 'hvt', version: 1 } })).toMatch(/ABI version is 1; nx-mirage expects 2/);
-    expect(abiProblem('hvt', { abi: { target: 'hvt', version: 2 } })).toBeUndefined();
-    expect(abiProblem('unix', {})).toBeUndefined();
+  it('flags a Solo5 target whose artifact a tender would refuse: not ET_EXEC, no or the wrong ABI note, no manifest', () => {
+    const manifest = { version: 1, devices: [] };
+    expect(abiProblem('hvt', { elfType: 'exec' })).toMatch(/^it has no Solo5 ABI note first in a PT_NOTE segment \(a tender would say "No Solo5 ABI information found in executable"\)/);
+    expect(abiProblem('hvt', { elfType: 'dyn', abi: { target: 'hvt', version: 2 }, manifest })).toMatch(
+      /^it is a position-independent executable \(ELF type DYN\), which the Solo5 tenders refuse \("invalid or unsupported executable"\), so it was not linked by the Solo5 toolchain/,
+    );
+    expect(abiProblem('hvt', { elfType: 'exec', abi: { target: 'spt', version: 2 }, manifest })).toBe('its Solo5 ABI is spt, not hvt');
+    expect(abiProblem('hvt', { elfType: 'exec', abi: { target: 'hvt', version: 1 }, manifest })).toMatch(/ABI version is 1; nx-mirage expects 2/);
+    expect(abiProblem('hvt', { elfType: 'exec', abi: { target: 'hvt', version: 2 } })).toMatch(/No Solo5 manifest found in executable/);
+    expect(abiProblem('hvt', { elfType: 'exec', abi: { target: 'hvt', version: 2 }, manifest })).toBeUndefined();
+    expect(abiProblem('unix', { elfType: 'dyn' })).toBeUndefined();
   });
 
   it('is deterministic for identical inputs', () => {

@@ -1,7 +1,9 @@
 /**
- * Reads the Solo5 notes of a unikernel ELF, as `solo5-elftool query-abi` and `query-manifest` report them,
- * without solo5-elftool: the "ABI1" note (target and ABI version) and the "MFT1" note (the devices the
- * unikernel needs). Layouts follow Solo5's elf_abi.h and mft_abi.h for ELF64 little-endian.
+ * Reads the Solo5 notes of a unikernel ELF as the Solo5 tenders and `solo5-elftool` do (tenders/common/elf.c,
+ * Solo5 0.12.1), without solo5-elftool: only the first note of each PT_NOTE segment counts, section headers
+ * are not read, and the ELF type is reported, because the tenders refuse anything but a static executable
+ * (ET_EXEC). The "ABI1" note gives the target and ABI version, the "MFT1" note the devices the unikernel needs.
+ * Layouts follow Solo5's elf_abi.h and mft_abi.h for ELF64 little-endian.
  */
 
 export type Solo5AbiName = 'hvt' | 'spt' | 'virtio' | 'muen' | 'genode' | 'xen' | 'unknown';
@@ -13,6 +15,8 @@ export interface Solo5Device {
 }
 
 export interface Solo5Notes {
+  /** `exec`: ET_EXEC, what the tenders load; `dyn`: ET_DYN, a position-independent executable or library. */
+  elfType?: 'exec' | 'dyn' | 'other';
   abi?: { target: Solo5AbiName; version: number };
   manifest?: { version: number; devices: Solo5Device[] };
 }
@@ -24,7 +28,10 @@ export const ABI1_NOTE_TYPE = 0x31494241;
 export const MFT1_NOTE_TYPE = 0x3154464d;
 const SOLO5_OWNER = 'Solo5';
 const PT_NOTE = 4;
-const SHT_NOTE = 7;
+const ET_EXEC = 2;
+const ET_DYN = 3;
+/** sizeof(Elf64_Nhdr) + the name "Solo5" padded to 8: where a Solo5 note's descriptor may start. */
+const SOLO5_NHDR_SIZE = 20;
 /** sizeof(struct mft_entry) on 64-bit targets: name[68], type, union u (8-aligned, 16 bytes), union b, bool, padding. */
 const MFT_ENTRY_SIZE = 104;
 const MFT_NAME_SIZE = 68;
@@ -39,63 +46,43 @@ export function isElf(data: Uint8Array): boolean {
 }
 
 /**
- * The Solo5 notes of an ELF64 little-endian executable. A host (unix) executable has none: the result is `{}`.
- * Throws ElfFormatError for data that is not such an ELF file or whose notes are cut short.
+ * The ELF type and the Solo5 notes of an ELF64 little-endian file, as a tender sees them. A host (unix)
+ * executable has no notes. Throws ElfFormatError for data that is not such an ELF file, or whose program
+ * headers or notes are cut short (what the tenders call an invalid executable).
  */
 export function readSolo5Notes(data: Uint8Array): Solo5Notes {
   if (!isElf(data)) throw new ElfFormatError('not an ELF file');
   if (data[4] !== 2) throw new ElfFormatError('not a 64-bit ELF file (Solo5 unikernels are ELF64)');
   if (data[5] !== 1) throw new ElfFormatError('not a little-endian ELF file');
+  if (data.length < 64) throw new ElfFormatError('the ELF header is cut short');
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const u16 = (o: number) => view.getUint16(o, true);
   const u32 = (o: number) => view.getUint32(o, true);
   const u64 = (o: number) => Number(view.getBigUint64(o, true));
 
-  // Note areas from section headers (SHT_NOTE) and program headers (PT_NOTE); the same bytes may be in both.
-  const areas = new Map<number, number>();
+  const type = u16(0x10);
+  const notes: Solo5Notes = { elfType: type === ET_EXEC ? 'exec' : type === ET_DYN ? 'dyn' : 'other' };
   const phoff = u64(0x20);
   const phentsize = u16(0x36);
   const phnum = u16(0x38);
   for (let i = 0; i < phnum; i++) {
     const ph = phoff + i * phentsize;
     if (ph + 0x38 > data.length) throw new ElfFormatError('program header table is cut short');
-    if (u32(ph) === PT_NOTE) areas.set(u64(ph + 0x08), u64(ph + 0x20));
-  }
-  const shoff = u64(0x28);
-  const shentsize = u16(0x3a);
-  const shnum = u16(0x3c);
-  for (let i = 0; i < shnum && shoff > 0; i++) {
-    const sh = shoff + i * shentsize;
-    if (sh + 0x40 > data.length) throw new ElfFormatError('section header table is cut short');
-    if (u32(sh + 0x04) === SHT_NOTE) {
-      const off = u64(sh + 0x18);
-      if (!areas.has(off)) areas.set(off, u64(sh + 0x20));
-    }
-  }
-
-  const notes: Solo5Notes = {};
-  const seen = new Set<number>();
-  for (const [start, size] of areas) {
-    const end = start + size;
-    if (end > data.length) throw new ElfFormatError('a note area lies beyond the end of the file');
-    let p = start;
-    while (p + 12 <= end) {
-      const noteStart = p;
-      const namesz = u32(p);
-      const descsz = u32(p + 4);
-      const type = u32(p + 8);
-      const nameStart = p + 12;
-      const descStart = nameStart + align(namesz, 4);
-      const next = descStart + align(descsz, 4);
-      if (descStart + descsz > end) throw new ElfFormatError('a note is cut short');
-      const owner = cString(data, nameStart, namesz);
-      if (owner === SOLO5_OWNER && !seen.has(noteStart)) {
-        seen.add(noteStart);
-        if (type === ABI1_NOTE_TYPE) notes.abi = readAbi(u32, descStart, descsz);
-        if (type === MFT1_NOTE_TYPE) notes.manifest = readManifest(data, u32, noteStart, descStart, descsz);
-      }
-      p = next;
-    }
+    if (u32(ph) !== PT_NOTE) continue;
+    const start = u64(ph + 0x08);
+    const size = u64(ph + 0x20);
+    if (size < 12) throw new ElfFormatError(`PT_NOTE segment ${i} is smaller than a note header`);
+    if (size < SOLO5_NHDR_SIZE) continue;
+    if (start + size > data.length) throw new ElfFormatError('a note segment lies beyond the end of the file');
+    // The first note of the segment only: the tenders never look further.
+    const namesz = u32(start);
+    const descsz = u32(start + 4);
+    const noteType = u32(start + 8);
+    if (namesz !== SOLO5_OWNER.length + 1 || cString(data, start + 12, namesz) !== SOLO5_OWNER) continue;
+    const desc = start + SOLO5_NHDR_SIZE;
+    if (desc + descsz > start + size) throw new ElfFormatError('a Solo5 note is cut short');
+    if (noteType === ABI1_NOTE_TYPE && !notes.abi) notes.abi = readAbi(u32, desc, descsz);
+    if (noteType === MFT1_NOTE_TYPE && !notes.manifest) notes.manifest = readManifest(data, u32, start, desc, descsz);
   }
   return notes;
 }

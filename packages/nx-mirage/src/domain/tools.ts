@@ -50,3 +50,12 @@ export function crossCompilerProbe(toolchain: string): readonly string[] {
 export function probeAsShellCommand(probe: readonly string[]): string {
   return probe.map((w) => (/^[\w./@%+=:,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
+
+/** An undefined findlib toolchain that builds of `targets` need: the reason, and how to define it. */
+export function undefinedToolchainMessage(toolchain: string, targets: readonly string[], reason: string): string {
+  return (
+    `the ${toolchain} findlib toolchain that ${[...new Set(targets)].join(' and ')} builds need is not defined: ${reason}. ` +
+    `Install it in the opam switch (opam install ${toolchain === 'solo5' ? 'ocaml-solo5' : 'ocaml-unikraft'}), ` +
+    `or point OCAMLFIND_CONF at a findlib.conf whose findlib.conf.d/${toolchain}.conf defines it.`
+  );
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { inDir, opamFile } from '../domain';
 import { exists } from '../adapters/files';
 import { configureInLockedRoot } from './configure/configure-unikernels';
-import { duneRootView, located } from './model';
+import { duneRootView, duniverseDirs, located } from './model';
 import type { LocatedUnikernel } from './shared';
 
 export interface ConfiguredMembers {
@@ -29,7 +29,7 @@ function tail(output: string, lines = 8): string {
 export async function configuredMembers(context: ExecutorContext, duneRoot: string, root: string): Promise<ConfiguredMembers> {
   const view = duneRootView(context, duneRoot);
   const requests = view.unikernels.map((u) => ({ id: u.project, unikernel: located(context, duneRoot, u), duneRoot, flags: u.configureFlags }));
-  const outcomes = await configureInLockedRoot(root, requests, true);
+  const outcomes = await configureInLockedRoot(root, requests, true, duniverseDirs(view));
   const result: ConfiguredMembers = { members: [], problems: [] };
   for (const r of requests) {
     const outcome = outcomes.get(r.id)!;

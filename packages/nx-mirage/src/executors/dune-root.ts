@@ -1,6 +1,7 @@
 /**
  * Keeps the dune root ready before mirage or dune run in it: nx-mirage's dune-project, dune-workspace (with the
- * contexts of the targets in use) and root dune file. Called while holding the dune root lock.
+ * contexts of the targets in use) and root dune file, and every duniverse/ in place. Called while holding the
+ * dune root lock.
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from './log';
@@ -10,7 +11,8 @@ import { readTextIfExists, writeFileAtomically } from '../adapters/files';
 import { withDuneRootLock } from '../adapters/lock';
 import { checkFindlibToolchain, type ToolchainCheck } from '../adapters/toolchain';
 import { tmpdir } from 'node:os';
-import { duneRootView } from './model';
+import { duneRootView, duniverseDirs } from './model';
+import { restoreHiddenDuniverses } from '../adapters/duniverse';
 import { ExecutorError } from './shared';
 
 export async function prepareDuneRoot(context: ExecutorContext, duneRoot: string): Promise<void> {
@@ -25,6 +27,8 @@ export async function prepareDuneRoot(context: ExecutorContext, duneRoot: string
   for (const [name, content] of Object.entries(plan.writes)) {
     await writeFileAtomically(join(root, name), content!);
   }
+  // A configure that did not finish (killed) may have left vendored sources hidden.
+  await restoreHiddenDuniverses(root, duniverseDirs(view));
 }
 
 /**

@@ -27,3 +27,8 @@ export function targetsInUse(context: ExecutorContext, options: NormalizedPlugin
 export function located(context: ExecutorContext, duneRoot: string, u: UnikernelModel, target: MirageTarget = u.target): LocatedUnikernel {
   return { name: u.name, dir: u.dir, target, root: resolve(context.root, duneRoot), project: u.project };
 }
+
+/** The directories (relative to the dune root) where opam-monorepo may have pulled a duniverse/. */
+export function duniverseDirs(view: DuneRootView): string[] {
+  return ['.', ...view.unikernels.map((u) => u.dir)];
+}

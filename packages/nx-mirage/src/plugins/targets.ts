@@ -57,10 +57,15 @@ function metadata(description: string, help: string, example: Record<string, unk
   return { technologies, description, help: { command: help, example: { options: example } } };
 }
 
-/** The version probes of building `targets`: mirage, dune, the host compiler and each cross toolchain in use. */
-export function buildProbes(targets: readonly MirageTarget[]): { runtime: string }[] {
-  const probes = [VERSION_PROBES.mirage, VERSION_PROBES.dune, VERSION_PROBES.ocaml, ...findlibToolchainsFor(targets).sort().map(crossCompilerProbe)];
+/** The version probes of compiling for `targets`: dune, the host compiler and each cross toolchain they need. */
+function compilerProbes(targets: readonly MirageTarget[]): { runtime: string }[] {
+  const probes = [VERSION_PROBES.dune, VERSION_PROBES.ocaml, ...findlibToolchainsFor(targets).sort().map(crossCompilerProbe)];
   return probes.map((p) => ({ runtime: probeAsShellCommand(p) }));
+}
+
+/** The version probes of building unikernels of `targets`: mirage's, and the compilers'. */
+export function buildProbes(targets: readonly MirageTarget[]): { runtime: string }[] {
+  return [{ runtime: probeAsShellCommand(VERSION_PROBES.mirage) }, ...compilerProbes(targets)];
 }
 
 /** The key inputs of the cached toolchain target: the stamp check and the probes of every target in use. */
@@ -340,8 +345,8 @@ function libraryInputs(ctx: TargetContext, lib: LibraryModel) {
     rootFile(ctx, 'dune-project'),
     rootFile(ctx, 'dune-workspace'),
     `^${ctx.production}`,
-    { runtime: probeAsShellCommand(VERSION_PROBES.dune) },
-    { runtime: probeAsShellCommand(VERSION_PROBES.ocaml) },
+    // A library is built in the cross contexts of the unikernels that use it in the same run: every compiler in use.
+    ...compilerProbes(ctx.model.targets),
     ...toolchainDependency(ctx).inputs,
     opamInputs(lib.packages),
     ...lockVersionsInput(ctx, lib.packages),

@@ -21,6 +21,7 @@ import {
   missingToolMessage,
   readSolo5Notes,
   targetInfo,
+  undefinedToolchainMessage,
   xlFiles,
   ElfFormatError,
   type FindlibToolchain,
@@ -148,13 +149,7 @@ async function preflight(r: BuildRequest, root: string, checks: Map<FindlibToolc
   const toolchain = targetInfo(u.target).toolchain;
   if (toolchain) {
     const result = await toolchainCheck(checks, toolchain, root);
-    if (!result.defined) {
-      return (
-        `the ${toolchain} findlib toolchain that ${u.target} builds need is not defined: ${result.reason}. ` +
-        `Install it in the opam switch (opam install ${toolchain === 'solo5' ? 'ocaml-solo5' : 'ocaml-unikraft'}), ` +
-        `or point OCAMLFIND_CONF at a findlib.conf whose findlib.conf.d/${toolchain}.conf defines it.`
-      );
-    }
+    if (!result.defined) return undefinedToolchainMessage(toolchain, [u.target], result.reason);
   }
   return undefined;
 }

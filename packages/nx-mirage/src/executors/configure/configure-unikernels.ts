@@ -8,8 +8,10 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { join } from 'node:path';
 import { logger } from '../log';
-import { configureCommand, configureStampHolds, inDir } from '../../domain';
+import { configureCommand, configureStampHolds, inDir, type ConfigureInputs } from '../../domain';
 import { configureInputs, configureOutputs, readConfigureStamp, writeConfigureStamp } from '../../adapters/configure-state';
+import { hideDuniverses } from '../../adapters/duniverse';
+import { duneRootView, duniverseDirs } from '../model';
 import { ToolError, probe, runCommand } from '../../adapters/process';
 import { byDuneRoot, prepareDuneRoot, underDuneRootLock } from '../dune-root';
 import type { LocatedUnikernel } from '../shared';
@@ -41,7 +43,8 @@ export async function configureUnikernels(requests: ConfigureRequest[], context:
         logger.error((e as Error).message);
         return;
       }
-      for (const [id, outcome] of await configureInLockedRoot(root, group, capture)) outcomes.set(id, outcome);
+      const duniverses = duniverseDirs(duneRootView(context, duneRoot));
+      for (const [id, outcome] of await configureInLockedRoot(root, group, capture, duniverses)) outcomes.set(id, outcome);
     });
   }
   return outcomes;
@@ -58,12 +61,19 @@ function mirageVersion(root: string): Promise<string | undefined> {
 }
 
 /**
- * Configures the requests of one dune root whose lock the caller holds and whose root files are in place.
- * Errors of one unikernel (mirage's message, a missing mirage) are its outcome; the others still configure.
+ * Configures the requests of one dune root whose lock the caller holds and whose root files are in place,
+ * with every `duniverse/` of the root (`duniverses`) hidden from mirage's build of config.exe. Errors of one
+ * unikernel (mirage's message, a missing mirage) are its outcome; the others still configure.
  */
-export async function configureInLockedRoot(root: string, requests: readonly ConfigureRequest[], capture: boolean): Promise<Map<string, ConfigureOutcome>> {
+export async function configureInLockedRoot(
+  root: string,
+  requests: readonly ConfigureRequest[],
+  capture: boolean,
+  duniverses: readonly string[],
+): Promise<Map<string, ConfigureOutcome>> {
   const version = await mirageVersion(root);
   const outcomes = new Map<string, ConfigureOutcome>();
+  const stale: Array<{ r: ConfigureRequest; inputs: ConfigureInputs | undefined }> = [];
   for (const r of requests) {
     const u = r.unikernel;
     const dir = join(root, u.dir);
@@ -72,18 +82,28 @@ export async function configureInLockedRoot(root: string, requests: readonly Con
       const message = `${inDir(u.dir, 'config.ml')} is configured for ${u.target} from this very config.ml and flags; mirage configure skipped.`;
       if (capture) logger.info(message);
       outcomes.set(r.id, { success: true, output: `${message}\n`, status: 'fresh' });
-      continue;
+    } else {
+      stale.push({ r, inputs });
     }
-    try {
-      const result = await runCommand(configureCommand(u, r.flags), { cwd: root, purpose: `to configure ${u.dir}`, capture: capture ? 'tee' : false });
-      const success = result.exitCode === 0;
-      if (success && inputs) await writeConfigureStamp(dir, inputs);
-      outcomes.set(r.id, { success, output: result.all, status: success ? 'configured' : 'failed' });
-    } catch (e) {
-      if (!(e instanceof ToolError)) throw e;
-      logger.error(e.message);
-      outcomes.set(r.id, { success: false, output: `${e.message}\n`, status: 'failed' });
+  }
+  if (stale.length === 0) return outcomes;
+  const restore = await hideDuniverses(root, duniverses);
+  try {
+    for (const { r, inputs } of stale) {
+      const u = r.unikernel;
+      try {
+        const result = await runCommand(configureCommand(u, r.flags), { cwd: root, purpose: `to configure ${u.dir}`, capture: capture ? 'tee' : false });
+        const success = result.exitCode === 0;
+        if (success && inputs) await writeConfigureStamp(join(root, u.dir), inputs);
+        outcomes.set(r.id, { success, output: result.all, status: success ? 'configured' : 'failed' });
+      } catch (e) {
+        if (!(e instanceof ToolError)) throw e;
+        logger.error(e.message);
+        outcomes.set(r.id, { success: false, output: `${e.message}\n`, status: 'failed' });
+      }
     }
+  } finally {
+    await restore();
   }
   return outcomes;
 }

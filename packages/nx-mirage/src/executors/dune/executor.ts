@@ -1,10 +1,11 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { duneDirCommand, isMirageTarget, targetInfo, type MirageTarget } from '../../domain';
+import { duneDirCommand, findlibToolchainsFor, isMirageTarget, targetInfo, undefinedToolchainMessage, type FindlibToolchain, type MirageTarget } from '../../domain';
+import type { ToolchainCheck } from '../../adapters/toolchain';
 import { runCommand } from '../../adapters/process';
-import { prepareDuneRoot, reducedWorkspace, underDuneRootLock } from '../dune-root';
-import { guarded, parseOptions } from '../shared';
+import { prepareDuneRoot, reducedWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
+import { ExecutorError, guarded, parseOptions } from '../shared';
 import { duneSchema, type DuneOptions } from './schema';
 
 /**
@@ -50,7 +51,13 @@ export default async function duneExecutor(raw: DuneOptions, context: ExecutorCo
     return underDuneRootLock(root, options.duneRoot, async () => {
       await prepareDuneRoot(context, options.duneRoot);
       const needed = options.action === 'build' ? contextsOfDependents(context) : { contexts: ['default'], targets: [] };
-      const workspace = options.action === 'format' ? undefined : await reducedWorkspace(root, needed.targets);
+      // A cross context needs its findlib toolchain: without it dune 3 would compile with the host compiler.
+      const checks = new Map<FindlibToolchain, Promise<ToolchainCheck>>();
+      for (const toolchain of findlibToolchainsFor(needed.targets)) {
+        const check = await toolchainCheck(checks, toolchain, root);
+        if (!check.defined) throw new ExecutorError(undefinedToolchainMessage(toolchain, needed.targets.filter((t) => targetInfo(t).toolchain === toolchain), check.reason));
+      }
+      const workspace = options.action === 'format' ? undefined : await reducedWorkspace(root, needed.targets, checks);
       try {
         const r = await runCommand(duneDirCommand(options.action, options.dir, workspace, needed.contexts), { cwd: root, purpose: `to ${options.action} ${options.dir}` });
         return r.exitCode === 0;

@@ -4,8 +4,9 @@ import { join, resolve } from 'node:path';
 import { logger } from '../log';
 import { WORKSPACE_LOCK_FILE, inDir, lockFile, pullCommand, sha256, workspacePullCommand, type Command } from '../../domain';
 import { exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
-import { duneRootView, located } from '../model';
+import { duneRootView, duniverseDirs, located } from '../model';
 import { runMonorepo } from '../monorepo';
+import { restoreHiddenDuniverses } from '../../adapters/duniverse';
 import { underDuneRootLock } from '../dune-root';
 import { ExecutorError, guarded, parseOptions } from '../shared';
 import { schema, type Options } from './schema';
@@ -36,6 +37,7 @@ export default async function pullExecutor(raw: Options, context: ExecutorContex
       );
     }
     return underDuneRootLock(root, options.duneRoot, async () => {
+      await restoreHiddenDuniverses(root, duniverseDirs(duneRootView(context, options.duneRoot)));
       for (const p of present) {
         const digest = sha256(await readFile(join(root, p.lock)));
         const marker = join(root, p.duniverse, PULLED_FROM);
