@@ -10,6 +10,7 @@ import lockExecutor from '../src/executors/lock/executor';
 import pullExecutor from '../src/executors/pull/executor';
 import installSwitchExecutor from '../src/executors/install-switch/executor';
 import buildExecutor from '../src/executors/build/executor';
+import toolchainExecutor from '../src/executors/toolchain/executor';
 import { createOfflineOpam, type OfflineOpam } from './fixtures/standins/offline-opam';
 import { MirageWorkspace } from './mirage-workspace';
 
@@ -75,6 +76,27 @@ describe('depends with one lockfile per unikernel (mirage Makefile)', () => {
 
     expect(await run(buildExecutor, 'uk', 'build')).toEqual({ success: true });
     expect(execFileSync(m.ws.path('uk/dist/uk'), { encoding: 'utf8' })).toBe('hello from a vendored library\n');
+  });
+
+  it('without opam-monorepo, lock says what to install, and so does the toolchain report', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    unikernelUsing('uk', 'uk', 'greeting');
+    // A real opam root without the opam-monorepo plugin.
+    const bare = m.ws.path('.bare-opam');
+    m.ws.write('.bare-opam/repo/repo', 'opam-version: "2.0"\n');
+    execFileSync('opam', ['init', '--bare', '--disable-sandboxing', '-n', 'local', join(bare, 'repo')], { env: { ...process.env, OPAMROOT: join(bare, 'root') }, stdio: 'pipe' });
+    m.activate({ ...opam.env, OPAMROOT: join(bare, 'root'), OPAMSWITCH: undefined });
+    try {
+      expect(await run(lockExecutor, ROOT, 'lock')).toEqual({ success: false });
+      expect(String(error.mock.calls.at(-1)?.[0])).toBe(
+        'opam-monorepo is not installed: `opam monorepo lock` is a command of the opam-monorepo plugin, which this opam does not have. ' +
+          'Install it with: opam install opam-monorepo (or, when every library the unikernels use is installed in the opam switch, set "monorepo": false in the nx-mirage options of nx.json).',
+      );
+      expect(await run(toolchainExecutor, ROOT, 'toolchain')).toEqual({ success: false });
+      expect(String(error.mock.calls.at(-1)?.[0])).toContain('- `opam-monorepo` was not found on PATH; it is needed to lock and vendor unikernel dependencies (the opam plugin `opam monorepo`)');
+    } finally {
+      error.mockRestore();
+    }
   });
 
   it('says what to run when there is nothing to pull yet', async () => {

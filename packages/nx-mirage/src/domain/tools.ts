@@ -13,7 +13,10 @@ const TOOLS: Record<string, ToolHelp> = {
   dune: { purpose: 'to build unikernels', install: 'opam install dune (or: apt-get install dune)' },
   ocamlfind: { purpose: 'to find OCaml libraries and cross toolchains', install: 'opam install ocamlfind (or: apt-get install ocaml-findlib)' },
   opam: { purpose: 'to install switch tools and run opam-monorepo', install: 'apt-get install opam (or see https://opam.ocaml.org/doc/Install.html), then: opam init' },
-  'opam-monorepo': { purpose: 'to lock and vendor unikernel dependencies', install: 'opam install opam-monorepo' },
+  'opam-monorepo': {
+    purpose: 'to lock and vendor unikernel dependencies (the opam plugin `opam monorepo`)',
+    install: 'opam install opam-monorepo (or, when the opam switch has every library the unikernels use, set "monorepo": false in the nx-mirage options)',
+  },
   'solo5-hvt': { purpose: 'to run hvt unikernels', install: 'opam install solo5' },
   'solo5-spt': { purpose: 'to run spt unikernels', install: 'opam install solo5' },
   'solo5-virtio-run': { purpose: 'to run virtio unikernels', install: 'opam install solo5' },

@@ -186,19 +186,30 @@ export function pullCommand(u: UnikernelRef, rootAbs: string): Command {
 export interface CleanSet {
   /** Globs relative to the unikernel directory: generated files (the lockfile excepted) and dist/ artifacts. */
   globs: string[];
-  /** Plain paths relative to the dune root: the unikernel's directory in every dune context. */
+  /** Globs relative to the dune root matching files only: for a unikernel at the dune root, its files in each context. */
+  buildFiles: string[];
+  /** Plain paths relative to the dune root: the unikernel's directories in every dune context. */
   paths: string[];
 }
 
-/** What `clean` removes for one unikernel, leaving other unikernels, the lockfile and duniverse/ alone. */
+const CONTEXTS = ['default', 'solo5', 'unikraft'] as const;
+
+/**
+ * What `clean` removes for one unikernel, leaving other unikernels, the lockfile and duniverse/ alone. A
+ * unikernel at the dune root shares each context's top directory with every other directory of the root, so
+ * only its files there and the directories mirage's rules make for it go, never the context.
+ */
 export function cleanSet(u: UnikernelRef): CleanSet {
+  const globs = [
+    ...CONFIGURE_OUTPUTS,
+    ...MIRAGE_TARGETS.flatMap((t) => distFiles(u.name, t).map((f) => `dist/${f}`)),
+    ...MIRAGE_TARGETS.map((t) => `dist/${distFiles(u.name, t)[0]}.manifest.json`),
+  ];
+  if (u.dir !== '.') return { globs, buildFiles: [], paths: CONTEXTS.map((ctx) => posix.join('_build', ctx, u.dir)) };
   return {
-    globs: [
-      ...CONFIGURE_OUTPUTS,
-      ...MIRAGE_TARGETS.flatMap((t) => distFiles(u.name, t).map((f) => `dist/${f}`)),
-      ...MIRAGE_TARGETS.map((t) => `dist/${distFiles(u.name, t)[0]}.manifest.json`),
-    ],
-    paths: (['default', 'solo5', 'unikraft'] as const).map((ctx) => posix.join('_build', ctx, u.dir)),
+    globs,
+    buildFiles: CONTEXTS.map((ctx) => `_build/${ctx}/*`),
+    paths: CONTEXTS.flatMap((ctx) => ['.main.eobjs', '.config.eobjs', 'dist', 'mirage'].map((d) => posix.join('_build', ctx, d))),
   };
 }
 

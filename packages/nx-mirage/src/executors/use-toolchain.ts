@@ -24,6 +24,7 @@ import {
 import { readTextIfExists } from '../adapters/files';
 import { SWITCH_STATE_FILE, ensureManagedSwitch, type ManagedToolchain } from '../adapters/managed-switch';
 import { checkFindlibToolchain, findlibConfFiles, onPath } from '../adapters/toolchain';
+import { opamPluginAvailable } from '../adapters/path-lookup';
 import { pluginOptionsFromNxJson, type NormalizedPluginOptions } from '../options';
 import { duneRoots, targetsInUse } from './model';
 
@@ -83,6 +84,7 @@ export async function missingFromPath(context: ExecutorContext, options: Normali
   const missing: string[] = [];
   await Promise.all(tools.map(async (t) => (await onPath(t)) || missing.push(missingToolMessage(t))));
   if (missing.length > 0) return missing;
+  if (options.monorepo && !(await opamPluginAvailable('monorepo'))) missing.push(missingToolMessage('opam-monorepo'));
   for (const tc of findlibToolchainsFor(targetsInUse(context, options))) {
     const check = await checkFindlibToolchain(tc, context.root);
     if (!check.defined) missing.push(`the findlib toolchain "${tc}" is not defined: ${check.reason}`);

@@ -276,7 +276,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     cache: true,
     syncGenerators: [SYNC_GENERATOR],
     inputs: [
-      '{projectRoot}/**/*',
+      ...unikernelSources(u),
       '!{projectRoot}/dist/**/*',
       '!{projectRoot}/_build/**/*',
       // duniverse/ is what pull makes from the lockfile, which is hashed below as lock left it.
@@ -305,6 +305,16 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
       { target: 'spt' },
     ),
   };
+}
+
+/**
+ * The files of a unikernel's directory its build reads: all of them, except for a unikernel at the workspace
+ * root, whose project also owns package.json, the npm lockfile and every other file no other project claims;
+ * there, what dune reads (OCaml and C sources, dune and opam files).
+ */
+function unikernelSources(u: UnikernelModel): string[] {
+  if (u.root !== '.') return ['{projectRoot}/**/*'];
+  return ['ml', 'mli', 'mll', 'mly', 'c', 'h', 'opam'].map((ext) => `{projectRoot}/**/*.${ext}`).concat('{projectRoot}/**/dune', '{projectRoot}/**/dune-project');
 }
 
 /** `run`: the artifact with the program its recorded ABI needs (continuous). */

@@ -14,8 +14,8 @@ export default async function cleanExecutor(raw: Options, context: ExecutorConte
   // Without the toolchain: cleaning runs no tool, and must work before (or without) one.
   return guarded(async () => {
     const unikernel = unikernelOf(context, parseOptions(schema, raw, 'clean'));
-    const { globs, paths } = cleanSet(unikernel);
-    const removed = await removeMatching(unikernel.root, unikernel.dir, globs, paths);
+    const { globs, buildFiles, paths } = cleanSet(unikernel);
+    const removed = await removeMatching(unikernel.root, unikernel.dir, globs, buildFiles, paths);
     logger.info(removed.length ? `Removed ${removed.length} path(s) of ${unikernel.name}.` : `Nothing to clean for ${unikernel.name}.`);
     return true;
   });

@@ -6,9 +6,11 @@
  * ask for it.
  */
 import type { ExecutorContext } from '@nx/devkit';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logger } from '../log';
-import { configureCommand, configureStampHolds, inDir, type ConfigureInputs } from '../../domain';
+import { configureCommand, configureStampHolds, excludeNodeModules, inDir, mirageMayOverwrite, type ConfigureInputs } from '../../domain';
+import { exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { configureInputs, configureOutputs, readConfigureStamp, writeConfigureStamp } from '../../adapters/configure-state';
 import { hideDuniverses } from '../../adapters/duniverse';
 import { duneRootView, duniverseDirs } from '../model';
@@ -87,6 +89,9 @@ export async function configureInLockedRoot(
     }
   }
   if (stale.length === 0) return outcomes;
+  // mirage writes a root Makefile where there is none; nx-mirage runs what it would, and leaves no stray file.
+  const makefile = join(root, 'Makefile');
+  const hadMakefile = await exists(makefile);
   const restore = await hideDuniverses(root, duniverses);
   try {
     for (const { r, inputs } of stale) {
@@ -94,6 +99,7 @@ export async function configureInLockedRoot(
       try {
         const result = await runCommand(configureCommand(u, r.flags), { cwd: root, purpose: `to configure ${u.dir}`, capture: capture ? 'tee' : false });
         const success = result.exitCode === 0;
+        if (success && u.dir === '.') await keepDuneOutOfNodeModules(root);
         if (success && inputs) await writeConfigureStamp(join(root, u.dir), inputs);
         outcomes.set(r.id, { success, output: result.all, status: success ? 'configured' : 'failed' });
       } catch (e) {
@@ -104,6 +110,15 @@ export async function configureInLockedRoot(
     }
   } finally {
     await restore();
+    const written = hadMakefile ? undefined : await readTextIfExists(makefile);
+    if (written !== undefined && mirageMayOverwrite('Makefile', written)) await rm(makefile, { force: true });
   }
   return outcomes;
+}
+
+/** A unikernel at the dune root: mirage's root `dune` file replaces nx-mirage's, which kept dune out of node_modules. */
+async function keepDuneOutOfNodeModules(root: string): Promise<void> {
+  const path = join(root, 'dune');
+  const extended = excludeNodeModules((await readTextIfExists(path)) ?? '');
+  if (extended !== undefined) await writeFileAtomically(path, extended);
 }
