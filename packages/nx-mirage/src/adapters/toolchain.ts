@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findOnPath } from './path-lookup';
-import { VERSION_PROBES, crossCompilerProbe } from '../domain';
+import { VERSION_PROBES, crossCompilerProbe, normalizeVersion } from '../domain';
 import { probe } from './process';
 import { execa } from 'execa';
 
@@ -52,7 +52,8 @@ export function toolchainFingerprint(cwd: string, toolchains: readonly string[])
         version(VERSION_PROBES.ocaml),
         ...toolchains.map((t) => version(crossCompilerProbe(t))),
       ]);
-      return { mirage, dune, ocaml, cross: Object.fromEntries(toolchains.map((t, i) => [t, cross[i]])) };
+      // `mirage --version` prints the tag (v4.11.1); the manifest and the toolchain record say 4.11.1 alike.
+      return { mirage: mirage && normalizeVersion(mirage), dune, ocaml, cross: Object.fromEntries(toolchains.map((t, i) => [t, cross[i]])) };
     })();
     memo.set(key, found);
   }

@@ -62,3 +62,13 @@ export function undefinedToolchainMessage(toolchain: string, targets: readonly s
     `or point OCAMLFIND_CONF at a findlib.conf whose findlib.conf.d/${toolchain}.conf defines it.`
   );
 }
+
+/**
+ * Whether this dune fails to use its shared cache in a git repository without a commit: dune 2.x does (it
+ * cannot work out the repository's state); dune 3 fills and uses the cache there (3.20: 1.6 s instead of 10.6 s
+ * after `rm -rf _build`). An unknown version is taken as 2.x, which only costs speed.
+ */
+export function duneCacheFailsWithoutCommit(duneVersion: string | undefined): boolean {
+  const major = Number(/^(\d+)\./.exec(duneVersion ?? '')?.[1]);
+  return !(major >= 3);
+}

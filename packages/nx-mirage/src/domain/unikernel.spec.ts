@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildArtifactsCommand, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
+import { duneCacheFailsWithoutCommit } from './tools';
 
 const hello = { name: 'hello', dir: 'apps/hello', target: 'hvt' as const };
 
@@ -56,5 +57,12 @@ describe('mirage commands as argument vectors', () => {
       { from: 'mirage/hello.xl.in', to: 'dist/hello.xl.in' },
     ]);
     expect(xlFiles(hello)).toEqual([]);
+  });
+
+  it('turns dune\'s cache off in a repository without commits for dune 2.x only', () => {
+    expect(duneCacheFailsWithoutCommit('2.9.3')).toBe(true);
+    expect(duneCacheFailsWithoutCommit(undefined)).toBe(true);
+    expect(duneCacheFailsWithoutCommit('3.20.2')).toBe(false);
+    expect(duneCacheFailsWithoutCommit('3.22.0~alpha1')).toBe(false);
   });
 });

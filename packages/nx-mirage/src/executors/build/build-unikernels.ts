@@ -24,6 +24,7 @@ import {
   undefinedToolchainMessage,
   xlFiles,
   ElfFormatError,
+  duneCacheFailsWithoutCommit,
   type FindlibToolchain,
 } from '../../domain';
 import { copyFileAtomic, exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
@@ -201,8 +202,8 @@ async function duneEnv(context: ExecutorContext, root: string): Promise<{ env: R
   const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
   const env: Record<string, string | undefined> = {};
   let note: string | undefined;
-  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await gitWithoutCommit(root))) {
-    note = 'nx-mirage: dune cache off for this build: the git repository has no commit yet, and dune 2.9 fails to use its cache then.';
+  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await gitWithoutCommit(root)) && duneCacheFailsWithoutCommit(await probe('dune', ['--version'], root))) {
+    note = 'nx-mirage: dune cache off for this build: the git repository has no commit yet, and dune 2.x fails to use its cache then.';
   } else if (options.duneCache && process.env['DUNE_CACHE'] === undefined) {
     env['DUNE_CACHE'] = 'enabled';
     env['DUNE_CACHE_TRANSPORT'] = 'direct';
