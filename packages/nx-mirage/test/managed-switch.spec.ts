@@ -17,8 +17,8 @@ let spy: OpamSpy;
 const savedPath = process.env['PATH'];
 const opamCalls = () => spy.calls();
 
-function spec(family: 'unix' | 'solo5', url = repo.url): ToolchainSpec {
-  return { compiler: 'ocaml-system', repositories: [{ name: 'fixture', url }], packages: mergeRequirements([predictedSwitchPackages(family)]) };
+function spec(target: 'unix' | 'hvt', url = repo.url): ToolchainSpec {
+  return { compiler: 'ocaml-system', repositories: [{ name: 'fixture', url }], packages: mergeRequirements([predictedSwitchPackages(target)]) };
 }
 
 const dir = () => tmp.path('toolchain');
@@ -56,7 +56,7 @@ describe('managed opam switch', () => {
     expect(reused.versions).toEqual(created.versions);
     expect(opamCalls()).toHaveLength(callsAfterCreate);
 
-    const updated = await ensureManagedSwitch({ dir: dir(), spec: spec('solo5') });
+    const updated = await ensureManagedSwitch({ dir: dir(), spec: spec('hvt') });
     expect(updated.action).toBe('updated');
     expect(updated.key).not.toBe(created.key);
     expect(updated.changes.sort()).toEqual(['ocaml-solo5: 1.3.2', 'solo5: 0.12.1']);
@@ -90,7 +90,7 @@ describe('managed opam switch, when a package fails to build', () => {
 
   it('reports the failure and keeps the previous switch and key in use', async () => {
     const before = await ensureManagedSwitch({ dir: dir(), spec: spec('unix') });
-    const error = await ensureManagedSwitch({ dir: dir(), spec: spec('solo5') }).catch((e: unknown) => e);
+    const error = await ensureManagedSwitch({ dir: dir(), spec: spec('hvt') }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ToolchainError);
     expect((error as Error).message).toMatch(/opam could not install the switch tools/);
     expect((error as Error).message).toMatch(/ocaml-solo5/);

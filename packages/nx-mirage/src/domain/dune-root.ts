@@ -5,6 +5,7 @@
  * several unikernels are configured in one root. The content is valid for dune 2.9 and 3.x.
  */
 import { contextsFor, type DuneContext, type MirageTarget } from './targets';
+import { rootUnikraftBackend } from './unikernel';
 
 /** Marks files nx-mirage writes and may rewrite; a root file without it belongs to the user. */
 export const MANAGED_MARKER = '; Managed by nx-mirage';
@@ -51,7 +52,7 @@ export function renderDuneWorkspace(targets: Iterable<MirageTarget>): string {
 function crossContext(ctx: Exclude<DuneContext, 'default'>, targets: MirageTarget[], merlin: boolean): string {
   const parts = [`(context (default`, `  (name ${ctx})`, '  (host default)', `  (toolchain ${ctx})`];
   if (ctx === 'unikraft') {
-    const backend = targets.includes('unikraft-qemu') ? 'qemu' : 'firecracker';
+    const backend = rootUnikraftBackend(targets);
     parts.push(`  (env (_ (flags :standard -cclib "-z unikraft-backend=${backend}") (c_flags :standard -z unikraft-backend=${backend})))`);
   }
   if (merlin) parts.push('  (merlin)');

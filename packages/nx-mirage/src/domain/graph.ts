@@ -53,11 +53,14 @@ export interface WorkspaceAnalysis {
 }
 
 /** Directories whose files are build products or vendored sources, never projects of the workspace. */
-const SKIPPED_DIRS = new Set(['_build', 'duniverse', 'dist', 'node_modules', '_opam']);
+const SKIPPED_DIRS = new Set(['duniverse', 'dist', 'node_modules']);
 
-/** Whether a workspace-relative file lies under a build, vendor or output directory. */
+/**
+ * Whether a workspace-relative file lies under a build, vendor or output directory, or one dune does not see
+ * (dune skips directories starting with `_` or `.`: `_build`, `_build.unikraft-*`, `_opam`, `.git`).
+ */
 export function inSkippedDirectory(file: string): boolean {
-  return file.split('/').slice(0, -1).some((segment) => SKIPPED_DIRS.has(segment));
+  return file.split('/').slice(0, -1).some((segment) => SKIPPED_DIRS.has(segment) || segment.startsWith('_') || segment.startsWith('.'));
 }
 
 /** Whether workspace-relative `path` is `root` or below it (`.` contains everything). */

@@ -33,11 +33,13 @@ describe('switch requirements', () => {
   });
 
   it('predicts what mirage 4.11.1 generates, so the key does not change once configure has run', () => {
-    const predicted = mergeRequirements([predictedSwitchPackages('solo5')]);
+    const predicted = mergeRequirements([predictedSwitchPackages('hvt')]);
     const afterConfigure = mergeRequirements([predicted, readSwitchDependencies(GENERATED)]);
     expect(afterConfigure).toEqual(predicted);
     expect(predicted.map((p) => p.name)).toEqual(['dune', 'mirage', 'ocaml-solo5', 'ocamlfind', 'opam-monorepo', 'solo5']);
     expect(predictedSwitchPackages('unix').map((p) => p.name)).toEqual(['mirage', 'opam-monorepo', 'dune', 'ocamlfind']);
+    expect(predictedSwitchPackages('unikraft-qemu').map((p) => p.name).slice(4)).toEqual(['ocaml-unikraft', 'ocaml-unikraft-backend-qemu']);
+    expect(predictedSwitchPackages('unikraft-firecracker').map((p) => p.name).slice(4)).toEqual(['ocaml-unikraft', 'ocaml-unikraft-backend-firecracker']);
   });
 
   it('joins the constraints of several unikernels, with a config.ml version guard on mirage', () => {
@@ -50,7 +52,7 @@ describe('switch requirements', () => {
 
   it('keys the set of packages, constraints, compiler and repositories, not their order', () => {
     const repositories = [{ name: 'default', url: 'https://opam.ocaml.org' }];
-    const a = { compiler: 'ocaml-base-compiler.5.4.1', repositories, packages: predictedSwitchPackages('solo5') };
+    const a = { compiler: 'ocaml-base-compiler.5.4.1', repositories, packages: predictedSwitchPackages('hvt') };
     const b = { ...a, packages: [...a.packages].reverse() };
     expect(toolchainKey(a)).toBe(toolchainKey(b));
     expect(toolchainKey({ ...a, compiler: 'ocaml-system' })).not.toBe(toolchainKey(a));

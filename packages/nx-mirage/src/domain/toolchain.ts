@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { opamDependsBlock, sortedByKey } from './dune-file';
-import type { TargetFamily } from './targets';
+import { targetInfo, type MirageTarget } from './targets';
 import type { VersionConstraint } from './version';
 
 /** A package of the switch with its version formula in opam syntax (`>= "4.11.0" & < "4.12.0"`), if any. */
@@ -78,7 +78,9 @@ const range = (min: string, max?: string) => `>= "${min}"${max ? ` & < "${max}"`
  * Switch-scope packages mirage 4.11.1 writes into the opam file of a unikernel (`target.ml`, `mirage.ml`),
  * plus the tools nx-mirage itself runs (dune, ocamlfind).
  */
-export function predictedSwitchPackages(family: TargetFamily): SwitchRequirement[] {
+export function predictedSwitchPackages(target: MirageTarget): SwitchRequirement[] {
+  const info = targetInfo(target);
+  const family = info.family;
   // mirage lists opam-monorepo for every unikernel, whether or not its dependencies are vendored.
   const out: SwitchRequirement[] = [
     { name: 'mirage', constraint: range('4.11.0', '4.12.0') },
@@ -87,7 +89,8 @@ export function predictedSwitchPackages(family: TargetFamily): SwitchRequirement
     { name: 'ocamlfind' },
   ];
   if (family === 'solo5' || family === 'xen') out.push({ name: 'ocaml-solo5', constraint: range('0.8.2', '2.0.0') }, { name: 'solo5', constraint: range('0.7.5', '0.13.0') });
-  if (family === 'unikraft') out.push({ name: 'ocaml-unikraft', constraint: range('1.0.0', '2.0.0') });
+  // Each Unikraft backend is a package of its own: a qemu and a firecracker unikernel need both.
+  if (info.abi.kind === 'unikraft') out.push({ name: 'ocaml-unikraft', constraint: range('1.0.0', '2.0.0') }, { name: `ocaml-unikraft-backend-${info.abi.backend}` });
   return out;
 }
 

@@ -192,7 +192,7 @@ export interface CleanSet {
   paths: string[];
 }
 
-const CONTEXTS = ['default', 'solo5', 'unikraft'] as const;
+const CONTEXTS = ['default', 'solo5', 'unikraft', ...(['qemu', 'firecracker'] as const).map((b) => `_build.unikraft-${b}/unikraft`)] as const;
 
 /**
  * What `clean` removes for one unikernel, leaving other unikernels, the lockfile and duniverse/ alone. A
@@ -205,27 +205,46 @@ export function cleanSet(u: UnikernelRef): CleanSet {
     ...MIRAGE_TARGETS.flatMap((t) => distFiles(u.name, t).map((f) => `dist/${f}`)),
     ...MIRAGE_TARGETS.map((t) => `dist/${distFiles(u.name, t)[0]}.manifest.json`),
   ];
-  if (u.dir !== '.') return { globs, buildFiles: [], paths: CONTEXTS.map((ctx) => posix.join('_build', ctx, u.dir)) };
+  const inContext = (ctx: string, path: string) => (ctx.includes('/') ? posix.join(ctx, path) : posix.join('_build', ctx, path));
+  if (u.dir !== '.') return { globs, buildFiles: [], paths: CONTEXTS.map((ctx) => inContext(ctx, u.dir)) };
   return {
     globs,
-    buildFiles: CONTEXTS.map((ctx) => `_build/${ctx}/*`),
-    paths: CONTEXTS.flatMap((ctx) => ['.main.eobjs', '.config.eobjs', 'dist', 'mirage'].map((d) => posix.join('_build', ctx, d))),
+    buildFiles: CONTEXTS.map((ctx) => inContext(ctx, '*')),
+    paths: CONTEXTS.flatMap((ctx) => ['.main.eobjs', '.config.eobjs', 'dist', 'mirage'].map((d) => inContext(ctx, d))),
   };
 }
 
+/**
+ * The dune build directory of `target`'s builds, relative to the dune root. mirage's rules build every Unikraft
+ * unikernel in a context named `unikraft`, whose flags choose the backend, so one context cannot link both:
+ * the dune root's `unikraft` context links qemu when qemu is in use, and the other backend builds in a build
+ * directory of its own, `_build.unikraft-BACKEND`, with a workspace whose `unikraft` context links it.
+ */
+export function buildDirFor(target: MirageTarget, targetsInUse: readonly MirageTarget[]): string {
+  const abi = targetInfo(target).abi;
+  if (abi.kind !== 'unikraft') return '_build';
+  return abi.backend === rootUnikraftBackend(targetsInUse) ? '_build' : `_build.unikraft-${abi.backend}`;
+}
+
+/** The backend the dune root's `unikraft` context links: qemu when a qemu unikernel is in use, else firecracker. */
+export function rootUnikraftBackend(targetsInUse: readonly MirageTarget[]): 'qemu' | 'firecracker' {
+  return targetsInUse.includes('unikraft-qemu') ? 'qemu' : 'firecracker';
+}
+
 /** Where dune builds the artifact (the rule in dune.build), relative to the dune root: `_build/<context>/DIR/NAME.ext`. */
-export function builtArtifactPath(u: UnikernelRef): string {
-  return posix.join('_build', targetInfo(u.target).context, u.dir, artifactFileName(u.name, u.target));
+export function builtArtifactPath(u: UnikernelRef, buildDir = '_build'): string {
+  return posix.join(buildDir, targetInfo(u.target).context, u.dir, artifactFileName(u.name, u.target));
 }
 
 /**
- * One `dune build` of the artifacts themselves, in their contexts. nx-mirage copies them into dist/ atomically
- * rather than through dune's promotion, which writes dist/ files in place.
+ * One `dune build` of the artifacts themselves, in their contexts (in `buildDir`, when not `_build`). nx-mirage
+ * copies them into dist/ atomically rather than through dune's promotion, which writes dist/ files in place.
  */
-export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], workspaceFile?: string): Command {
-  const targets = [...new Set(unikernels.map(builtArtifactPath))].map(duneTarget);
+export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], workspaceFile?: string, buildDir = '_build'): Command {
+  const targets = [...new Set(unikernels.map((u) => builtArtifactPath(u, buildDir)))].map(duneTarget);
   const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
-  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, ...targets] };
+  const dir = buildDir === '_build' ? [] : ['--build-dir', buildDir];
+  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...dir, ...workspace, ...targets] };
 }
 
 /** Xen's `xl` files, copied into dist/ from the unikernel's mirage/ directory (relative to the unikernel dir). */

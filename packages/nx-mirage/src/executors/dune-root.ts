@@ -45,7 +45,12 @@ export async function reducedWorkspace(root: string, targets: MirageTarget[], ch
     if (!(await toolchainCheck(checks, ctx, root)).defined) undefinedToolchain = true;
   }
   if (!undefinedToolchain) return undefined;
-  const file = join(tmpdir(), `nx-mirage-workspace-${process.pid}-${Date.now()}`);
+  return temporaryWorkspace(targets);
+}
+
+/** A temporary workspace file with the contexts `targets` need, for one dune run; the caller removes it. */
+export async function temporaryWorkspace(targets: readonly MirageTarget[]): Promise<string> {
+  const file = join(tmpdir(), `nx-mirage-workspace-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   await writeFileAtomically(file, renderDuneWorkspace(targets));
   return file;
 }

@@ -15,7 +15,6 @@ import {
   predictedSwitchPackages,
   readSwitchDependencies,
   readVersionGuard,
-  targetInfo,
   type SwitchRequirement,
   type ToolchainSource,
   type ToolchainSpec,
@@ -50,7 +49,7 @@ export function toolchainSettings(options: NormalizedPluginOptions, workspaceRoo
 
 /** The switch-scope tools of a unikernel: mirage 4.11.1's table for its target, its generated opam files, its version guard. */
 async function unikernelRequirements(workspaceRoot: string, u: UnikernelModel): Promise<SwitchRequirement[][]> {
-  const lists: SwitchRequirement[][] = [predictedSwitchPackages(targetInfo(u.target).family)];
+  const lists: SwitchRequirement[][] = [predictedSwitchPackages(u.target)];
   const guard = u.versionGuard ? readVersionGuard(u.versionGuard) : undefined;
   const fromGuard = guard && 'constraints' in guard ? guardRequirement(guard.constraints) : undefined;
   if (fromGuard) lists.push([fromGuard]);
@@ -73,7 +72,7 @@ const allUnikernels = (context: ExecutorContext) => duneRoots(context).flatMap((
 export async function workspaceToolchainSpec(context: ExecutorContext, options = pluginOptionsFromNxJson(context.nxJsonConfiguration)): Promise<ToolchainSpec> {
   const settings = toolchainSettings(options, context.root);
   const lists = (await Promise.all(allUnikernels(context).map((u) => unikernelRequirements(context.root, u)))).flat();
-  for (const target of options.additionalTargets) lists.push(predictedSwitchPackages(targetInfo(target).family));
+  for (const target of options.additionalTargets) lists.push(predictedSwitchPackages(target));
   if (lists.length === 0) lists.push(predictedSwitchPackages('unix'));
   return { compiler: settings.compiler, repositories: settings.repositories, packages: mergeRequirements(lists) };
 }

@@ -12,6 +12,7 @@ import {
   artifactFileName,
   buildArtifactsCommand,
   buildManifest,
+  buildDirFor,
   builtArtifactPath,
   configuredTarget,
   findlibToolchainsFor,
@@ -31,7 +32,8 @@ import { copyFileAtomic, exists, readTextIfExists, writeFileAtomically } from '.
 import { probe, runCommand } from '../../adapters/process';
 import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../options';
-import { byDuneRoot, prepareDuneRoot, reducedWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
+import { byDuneRoot, prepareDuneRoot, reducedWorkspace, temporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
+import { duneRootView } from '../model';
 import { ExecutorError, type LocatedUnikernel } from '../shared';
 
 export interface BuildRequest {
@@ -87,11 +89,21 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
 
   const { env, note } = await environment;
   if (note) logger.info(note);
-  const workspaceFile = await reducedWorkspace(root, ready.map((r) => r.unikernel.target), toolchainChecks);
-  try {
-    await runDune(root, ready, env, workspaceFile, outcomes, fail);
-  } finally {
-    if (workspaceFile) await rm(workspaceFile, { force: true });
+  // One dune call for everything the dune root's contexts build; a Unikraft backend they do not link gets its own.
+  const targetsInUse = duneRootView(context, duneRoot).targets;
+  const byBuildDir = new Map<string, BuildRequest[]>();
+  for (const r of ready) {
+    const dir = buildDirFor(r.unikernel.target, [...targetsInUse, r.unikernel.target]);
+    byBuildDir.set(dir, [...(byBuildDir.get(dir) ?? []), r]);
+  }
+  for (const [buildDir, requests] of byBuildDir) {
+    const targets = requests.map((r) => r.unikernel.target);
+    const workspaceFile = buildDir === '_build' ? await reducedWorkspace(root, targets, toolchainChecks) : await temporaryWorkspace(targets);
+    try {
+      await runDune(root, requests, env, workspaceFile, buildDir, outcomes, fail);
+    } finally {
+      if (workspaceFile) await rm(workspaceFile, { force: true });
+    }
   }
 }
 
@@ -100,13 +112,14 @@ async function runDune(
   ready: BuildRequest[],
   env: Record<string, string | undefined>,
   workspaceFile: string | undefined,
+  buildDir: string,
   outcomes: Map<string, BuildOutcome>,
   fail: (r: BuildRequest, message: string, output?: string) => void,
 ) {
   // The versions the manifests record are probed while dune builds.
   const toolchains = findlibToolchainsFor(ready.map((r) => r.unikernel.target));
   const fingerprinting = toolchainFingerprint(root, toolchains);
-  const all = await runCommand(buildArtifactsCommand(ready.map((r) => r.unikernel), workspaceFile), { cwd: root, env, capture: 'tee', purpose: 'to build unikernels' });
+  const all = await runCommand(buildArtifactsCommand(ready.map((r) => r.unikernel), workspaceFile, buildDir), { cwd: root, env, capture: 'tee', purpose: 'to build unikernels' });
   let built: Array<{ r: BuildRequest; output: string }>;
   if (all.exitCode === 0) {
     built = ready.map((r) => ({ r, output: all.all }));
@@ -115,7 +128,7 @@ async function runDune(
     // which ones are broken and give each its own output.
     built = [];
     for (const r of ready) {
-      const alone = ready.length === 1 ? all : await runCommand(buildArtifactsCommand([r.unikernel], workspaceFile), { cwd: root, env, capture: true });
+      const alone = ready.length === 1 ? all : await runCommand(buildArtifactsCommand([r.unikernel], workspaceFile, buildDir), { cwd: root, env, capture: true });
       if (alone.exitCode === 0) built.push({ r, output: alone.all });
       else fail(r, `dune build failed (exit code ${alone.exitCode})`, alone.all ? `${alone.all}\n` : '');
     }
@@ -124,7 +137,7 @@ async function runDune(
   const fingerprint = await fingerprinting;
   for (const { r, output } of built) {
     try {
-      const summary = await promote(r.unikernel, fingerprint as unknown as Record<string, unknown>);
+      const summary = await promote(r.unikernel, buildDir, fingerprint as unknown as Record<string, unknown>);
       outcomes.set(r.id, { success: true, output: `${output}${output.endsWith('\n') || !output ? '' : '\n'}${summary}\n` });
       logger.info(summary);
     } catch (e) {
@@ -156,12 +169,12 @@ async function preflight(r: BuildRequest, root: string, checks: Map<FindlibToolc
 }
 
 /** Copies the built artifact (and Xen's xl files) into dist/ atomically and writes its manifest beside it. */
-async function promote(u: LocatedUnikernel, toolchain: Record<string, unknown>): Promise<string> {
+async function promote(u: LocatedUnikernel, buildDir: string, toolchain: Record<string, unknown>): Promise<string> {
   const artifact = artifactFileName(u.name, u.target);
-  const built = join(u.root, builtArtifactPath(u));
+  const built = join(u.root, builtArtifactPath(u, buildDir));
   const dist = join(u.root, inDir(u.dir, `dist/${artifact}`));
   if (!(await exists(built))) {
-    throw new ExecutorError(`dune finished but ${builtArtifactPath(u)} is missing; is ${u.dir} configured for ${u.target}?`);
+    throw new ExecutorError(`dune finished but ${builtArtifactPath(u, buildDir)} is missing; is ${u.dir} configured for ${u.target}?`);
   }
   const place = async (from: string, to: string) => {
     try {

@@ -82,7 +82,7 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
   // unikernels builds right after `nx add`, in CI too, without an `nx sync` first.
   const model = modelOfTree(tree);
   syncDuneRoot(tree, model.duneRoot, model.targets, rootHasUnikernel(model));
-  addGitignoreEntries(tree, '.gitignore', 'nx-mirage: dune builds and vendored OCaml sources', ['_build/', 'duniverse/', '.nx-mirage/']);
+  addGitignoreEntries(tree, '.gitignore', 'nx-mirage: dune builds and vendored OCaml sources', ['_build/', '_build.unikraft-*/', 'duniverse/', '.nx-mirage/']);
 
   if (!options.skipPackageJson) {
     tasks.push(addDependenciesToPackageJson(tree, {}, { [PLUGIN]: `^${packageInfo().version}` }, undefined, options.keepExistingVersions));
