@@ -21,7 +21,7 @@ import {
   type UnikernelModel,
 } from '../domain';
 import { readTextIfExists } from '../adapters/files';
-import { SWITCH_STATE_FILE, ensureManagedSwitch, type ManagedToolchain } from '../adapters/managed-switch';
+import { SWITCH_STATE_FILE, ToolchainError, ensureManagedSwitch, type ManagedToolchain } from '../adapters/managed-switch';
 import { checkFindlibToolchain, findlibConfFiles, onPath } from '../adapters/toolchain';
 import { opamPluginAvailable } from '../adapters/path-lookup';
 import { pluginOptionsFromNxJson, type NormalizedPluginOptions } from '../options';
@@ -145,7 +145,11 @@ async function resolveToolchain(
     reason = `toolchain.mode is "auto" and ${missing[0]!.replace(/;.*$/s, '')}`;
   }
   const spec = await workspaceToolchainSpec(context, options);
-  const managed = await ensureManagedSwitch({ dir: settings.dir, spec, log, showOpamOutput: true });
+  const managed = await ensureManagedSwitch({ dir: settings.dir, spec, log, showOpamOutput: true }).catch((e: unknown) => {
+    // Say why a managed switch was wanted at all: often the fix is the tool missing from PATH.
+    if (e instanceof ToolchainError) throw new ToolchainError(`nx-mirage needs its managed opam switch because ${reason}.\n${e.message}`);
+    throw e;
+  });
   launchEnv ??= { ...process.env };
   Object.assign(process.env, managed.env);
   if (managed.action !== 'reused') {
