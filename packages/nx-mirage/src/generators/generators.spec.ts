@@ -34,7 +34,7 @@ describe('init', () => {
     await initGenerator(tree, { skipFormat: true });
     expect(tree.read('dune-project', 'utf-8')).toContain(MANAGED_MARKER);
     expect(declaredContexts(tree.read('dune-workspace', 'utf-8')!)).toEqual(['default']);
-    expect(tree.read('.gitignore', 'utf-8')).toMatch(/_build\/\nduniverse\/\n/);
+    expect(tree.read('.gitignore', 'utf-8')).toMatch(/_build\/\n_build\.unikraft-\*\/\nduniverse\/\n/);
     const nxJson = readNxJson(tree)!;
     expect(nxJson.namedInputs?.['production']).toBeDefined();
     expect(nxJson.sync?.applyChanges).toBe(true);

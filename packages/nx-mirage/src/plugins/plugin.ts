@@ -139,15 +139,18 @@ function staticOrImplicit(dependency: RawProjectGraphDependency, context: Create
 }
 
 /**
- * `opam:NAME` external nodes for every opam package a project uses, versioned by the lockfiles (several
- * versions joined when lockfiles disagree; "unlocked" without one), so that targets can list exactly the
- * packages they use as inputs and a version bump reaches exactly those targets.
+ * `opam:NAME` external nodes for every opam package a project uses, with the version the lockfiles give
+ * (several joined when lockfiles disagree; "unlocked" without one), so that targets list exactly the packages
+ * they use (and not every npm package). Their hash is the package name alone: the versions reach a build's key
+ * through the lockfile as its lock task left it, and `nx affected` through the lockfile fields configure
+ * hashes. A version read when the graph was made would change the key of the first build after a new lock,
+ * although the lockfile it built with was the same.
  */
 function opamNodes(model: DuneRootModel): Record<string, ProjectGraphExternalNode> {
   const nodes: Record<string, ProjectGraphExternalNode> = {};
   for (const pkg of modelPackages(model)) {
     const version = model.lockedVersions[pkg]?.join(' | ') ?? 'unlocked';
-    nodes[`opam:${pkg}`] = { type: 'opam' as ProjectGraphExternalNode['type'], name: `opam:${pkg}`, data: { packageName: pkg, version, hash: version } };
+    nodes[`opam:${pkg}`] = { type: 'opam' as ProjectGraphExternalNode['type'], name: `opam:${pkg}`, data: { packageName: pkg, version, hash: `opam:${pkg}` } };
   }
   return nodes;
 }
