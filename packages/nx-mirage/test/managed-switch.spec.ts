@@ -76,6 +76,17 @@ describe('managed opam switch', () => {
     expect(existsSync(join(dir(), 'opam'))).toBe(false);
   });
 
+  it('never removes a directory it did not make: an opam/ that holds the user\'s files is refused and left alone', async () => {
+    tmp.write('toolchain/opam/notes.txt', 'the user\'s own notes');
+    const error = await ensureManagedSwitch({ dir: dir(), spec: spec('unix', `file://${tmp.path('no-such-repository')}`) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolchainError);
+    expect((error as Error).message).toBe(
+      `${join(dir(), 'opam')} holds files and is not an opam root (it has no opam config), so nx-mirage does not make its toolchain there and leaves it alone. ` +
+        'Move those files, or point the "toolchain.dir" option of nx.json (or NX_MIRAGE_TOOLCHAIN_DIR) at a directory of its own.',
+    );
+    expect(tmp.read('toolchain/opam/notes.txt')).toBe('the user\'s own notes');
+  });
+
   it('names opam and how to install it when it is missing', async () => {
     process.env['PATH'] = '/nonexistent';
     const error = await ensureManagedSwitch({ dir: dir(), spec: spec('unix') }).catch((e: unknown) => e);

@@ -1,6 +1,6 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
 
@@ -23,21 +23,63 @@ export async function modifiedTime(path: string): Promise<number | undefined> {
   }
 }
 
+/** A write whose result, read back, is not what was written (a full disk can cut a write short without an error). */
+export class ShortWriteError extends Error {
+  override name = 'ShortWriteError';
+  readonly code = 'ESHORTWRITE';
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** The file operations a verified write makes; a test may cut them short. */
+export interface WriteIo {
+  write(path: string, bytes: Uint8Array, mode: number): Promise<void>;
+}
+
+const nodeIo: WriteIo = {
+  async write(path, bytes, mode) {
+    const handle = await open(path, 'wx', mode);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
+
 /**
- * Copies `src` over `dst` atomically: the bytes go to a temporary file beside `dst`, which is renamed over it,
- * so a reader (or an interrupted build) sees the previous file or the new one, never a truncated one.
+ * Writes `bytes` to `dst` atomically and verified: into a new temporary file beside it, which is read back and
+ * compared (size and sha256) before it is renamed over `dst`. A reader, an interrupted run or a full disk
+ * leaves the previous file or the new one, never a cut one; a link at `dst` is replaced, never written
+ * through. On failure the temporary file is removed and `dst` is as it was.
  */
-export async function copyFileAtomic(src: string, dst: string): Promise<Buffer> {
+export async function writeFileVerified(dst: string, bytes: Uint8Array, mode = 0o644, io: WriteIo = nodeIo): Promise<void> {
+  await mkdir(dirname(dst), { recursive: true });
+  const tmp = join(dirname(dst), `.${basename(dst)}.nx-mirage-${randomBytes(6).toString('hex')}`);
+  try {
+    await io.write(tmp, bytes, mode);
+    const written = await readFile(tmp);
+    if (written.length !== bytes.length || sha256(written) !== sha256(bytes)) {
+      throw new ShortWriteError(`only ${written.length} of ${bytes.length} bytes reached the disk (full?)`);
+    }
+    await rename(tmp, dst);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Copies `src` over `dst` atomically and verified (see writeFileVerified), keeping its mode; returns the bytes. */
+export async function copyFileAtomic(src: string, dst: string, io?: WriteIo): Promise<Buffer> {
   const bytes = await readFile(src);
   const mode = (await stat(src)).mode & 0o777;
-  await mkdir(dirname(dst), { recursive: true });
-  await writeFileAtomic(dst, bytes, { mode });
+  await writeFileVerified(dst, bytes, mode, io);
   return bytes;
 }
 
 export async function writeFileAtomically(dst: string, content: string): Promise<void> {
-  await mkdir(dirname(dst), { recursive: true });
-  await writeFileAtomic(dst, content);
+  await writeFileVerified(dst, Buffer.from(content, 'utf8'));
 }
 
 export async function readTextIfExists(path: string): Promise<string | undefined> {

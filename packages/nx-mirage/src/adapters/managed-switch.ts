@@ -5,7 +5,7 @@
  * longer satisfies the requirements. A failed change leaves the previous switch and its state in use.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   MANAGED_SWITCH,
@@ -150,8 +150,17 @@ async function installSwitch(dir: string, spec: ToolchainSpec, key: string, log:
   if (!existsSync(join(root, 'config'))) {
     const [first, ...more] = spec.repositories;
     if (!first) throw new ToolchainError('No opam repository is configured: set "toolchain": { "repositories": [{ "name": "default", "url": "https://opam.ocaml.org" }] } in nx.json.');
+    // Only a directory nx-mirage creates is ever removed: one that holds anything else is not its to take.
+    const entries = await readdir(root).catch(() => undefined);
+    if (entries && entries.length > 0) {
+      throw new ToolchainError(
+        `${root} holds files and is not an opam root (it has no opam config), so nx-mirage does not make its toolchain there and leaves it alone. ` +
+          'Move those files, or point the "toolchain.dir" option of nx.json (or NX_MIRAGE_TOOLCHAIN_DIR) at a directory of its own.',
+      );
+    }
     const r = await run(['init', '--root', root, '--bare', '--disable-sandboxing', '--no-setup', first.name, first.url]);
     if (!r.ok) {
+      // The directory was missing or empty before init: what is there now is opam's half-made root.
       await rm(root, { recursive: true, force: true });
       throw unreachable(first, r.output);
     }
