@@ -7,7 +7,10 @@ import { logger as pluginLogger } from '@nx/devkit';
 import { logger } from '../src/executors/log';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import cleanExecutor from '../src/executors/clean/executor';
 import configureExecutor from '../src/executors/configure/executor';
 import buildExecutor from '../src/executors/build/executor';
 import { MirageWorkspace, writeUnikernel } from './mirage-workspace';
@@ -80,6 +83,44 @@ describe('hostile input is passed verbatim or rejected, never run by a shell', (
   });
 });
 
+describe('links out of the workspace', () => {
+  it('a dist/ that links outside is never written through, a manifest link is replaced, and clean removes nothing out there', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const outside = mkdtempSync(join(tmpdir(), 'nx-mirage-outside-'));
+    try {
+      writeUnikernel(m.ws, 'apps/linked', 'linked');
+      const configure = await target('linked', 'configure');
+      expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });
+      const build = await target('linked', 'build');
+      writeFileSync(join(outside, 'linked'), 'not the build\'s');
+      // dist/ itself a link out of the workspace: refused before anything is written.
+      m.ws.remove('apps/linked/dist');
+      symlinkSync(outside, m.ws.path('apps/linked/dist'));
+      expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: false });
+      expect(String(error.mock.calls.at(-1)?.[0])).toContain(`apps/linked/dist/ leads outside the workspace (to ${realpathSync(outside)}) through a link`);
+      expect(readdirSync(outside)).toEqual(['linked']);
+      expect(readFileSync(join(outside, 'linked'), 'utf8')).toBe('not the build\'s');
+      // clean removes the link's files through nothing: what is out there stays.
+      const clean = await target('linked', 'clean');
+      expect(await cleanExecutor(clean.options as never, clean.ctx)).toEqual({ success: true });
+      expect(readFileSync(join(outside, 'linked'), 'utf8')).toBe('not the build\'s');
+      expect(String(warn.mock.calls.at(-1)?.[0])).toMatch(/^nx-mirage: left apps\/linked\/dist\/linked alone: it lies outside the workspace through a link/);
+      // A manifest that is a link out of the workspace is replaced by the build, not written through.
+      m.ws.remove('apps/linked/dist');
+      expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });
+      symlinkSync(join(outside, 'linked'), m.ws.path('apps/linked/dist/linked.manifest.json'));
+      expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: true });
+      expect(readFileSync(join(outside, 'linked'), 'utf8')).toBe('not the build\'s');
+      expect(lstatSync(m.ws.path('apps/linked/dist/linked.manifest.json')).isSymbolicLink()).toBe(false);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+      error.mockRestore();
+      warn.mockRestore();
+    }
+  });
+});
+
 describe('faults', () => {
   it('an unwritable dist/ fails the build clearly and leaves nothing half-written', async () => {
     const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
@@ -91,7 +132,7 @@ describe('faults', () => {
     m.ws.write('apps/ro/dist', 'not a directory');
     const build = await target('ro', 'build');
     expect(await buildExecutor(build.options as never, build.ctx)).toEqual({ success: false });
-    expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/^ro: cannot write apps\/ro\/dist\/: (ENOTDIR|EEXIST) \(.*\)\. Make the directory writable \(and a directory\), then build again; the previous artifact, if any, is left as it was\.$/);
+    expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/^ro: cannot write apps\/ro\/dist\/: (ENOTDIR|EEXIST) \(.*\)\. Make room, or make the directory writable \(and a directory\), then build again; the previous artifact, if any, is left as it was\.$/);
     expect(readdirSync(m.ws.path('apps/ro'))).not.toContainEqual(expect.stringMatching(/\.tmp|\.\d+$/));
     m.ws.remove('apps/ro/dist');
     expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });

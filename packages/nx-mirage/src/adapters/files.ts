@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
 
@@ -85,6 +85,29 @@ export async function writeFileAtomically(dst: string, content: string): Promise
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   const r = await readTextFile(path);
   return r.ok ? r.text : undefined;
+}
+
+/**
+ * Where `path` really is when that is outside `workspaceRoot`, following links (the nearest part of it that
+ * exists decides); undefined when it is inside. What nx-mirage writes or removes must not leave the workspace
+ * through a link.
+ */
+export async function outsideOf(workspaceRoot: string, path: string): Promise<string | undefined> {
+  const rootReal = await realpath(workspaceRoot);
+  let probe = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    const real = await realpath(probe).catch(() => undefined);
+    if (real !== undefined) {
+      const full = join(real, ...rest);
+      const rel = relative(rootReal, full);
+      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? undefined : full;
+    }
+    const parent = dirname(probe);
+    if (parent === probe) return probe;
+    rest.unshift(basename(probe));
+    probe = parent;
+  }
 }
 
 export async function exists(path: string): Promise<boolean> {

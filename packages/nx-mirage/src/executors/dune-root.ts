@@ -5,7 +5,8 @@
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from './log';
-import { join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ROOT_FILES, declaredContexts, planRootFiles, renderDuneWorkspace, rootHasUnikernel, type FindlibToolchain, type MirageTarget } from '../domain';
 import { readTextIfExists, writeFileAtomically } from '../adapters/files';
 import { withDuneRootLock } from '../adapters/lock';
@@ -48,11 +49,19 @@ export async function reducedWorkspace(root: string, targets: MirageTarget[], ch
   return temporaryWorkspace(targets);
 }
 
-/** A temporary workspace file with the contexts `targets` need, for one dune run; the caller removes it. */
+/**
+ * A temporary workspace file with the contexts `targets` need, for one dune run, in a directory of its own that
+ * only this user can enter (no predictable name in the shared temp directory); removeTemporaryWorkspace removes it.
+ */
 export async function temporaryWorkspace(targets: readonly MirageTarget[]): Promise<string> {
-  const file = join(tmpdir(), `nx-mirage-workspace-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  const dir = await mkdtemp(join(tmpdir(), 'nx-mirage-workspace-'));
+  const file = join(dir, 'dune-workspace');
   await writeFileAtomically(file, renderDuneWorkspace(targets));
   return file;
+}
+
+export async function removeTemporaryWorkspace(file: string | undefined): Promise<void> {
+  if (file) await rm(dirname(file), { recursive: true, force: true });
 }
 
 /** The findlib toolchain check of `name`, made once per build however many unikernels and steps ask. */

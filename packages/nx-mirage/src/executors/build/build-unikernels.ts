@@ -5,7 +5,7 @@
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../log';
-import { rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   abiProblem,
@@ -28,11 +28,11 @@ import {
   duneCacheFailsWithoutCommit,
   type FindlibToolchain,
 } from '../../domain';
-import { copyFileAtomic, exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
+import { copyFileAtomic, outsideOf, readTextIfExists, writeFileAtomically, writeFileVerified } from '../../adapters/files';
 import { probe, runCommand } from '../../adapters/process';
 import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../options';
-import { byDuneRoot, prepareDuneRoot, reducedWorkspace, temporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
+import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
 import { duneRootView } from '../model';
 import { ExecutorError, type LocatedUnikernel } from '../shared';
 
@@ -100,19 +100,25 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
     const targets = requests.map((r) => r.unikernel.target);
     const workspaceFile = buildDir === '_build' ? await reducedWorkspace(root, targets, toolchainChecks) : await temporaryWorkspace(targets);
     try {
-      await runDune(root, requests, env, workspaceFile, buildDir, outcomes, fail);
+      await runDune({ root, workspaceRoot: context.root, env, workspaceFile, buildDir }, requests, outcomes, fail);
     } finally {
-      if (workspaceFile) await rm(workspaceFile, { force: true });
+      await removeTemporaryWorkspace(workspaceFile);
     }
   }
 }
 
+interface DuneRun {
+  /** The dune root, absolute. */
+  root: string;
+  workspaceRoot: string;
+  env: Record<string, string | undefined>;
+  workspaceFile: string | undefined;
+  buildDir: string;
+}
+
 async function runDune(
-  root: string,
+  { root, workspaceRoot, env, workspaceFile, buildDir }: DuneRun,
   ready: BuildRequest[],
-  env: Record<string, string | undefined>,
-  workspaceFile: string | undefined,
-  buildDir: string,
   outcomes: Map<string, BuildOutcome>,
   fail: (r: BuildRequest, message: string, output?: string) => void,
 ) {
@@ -137,7 +143,7 @@ async function runDune(
   const fingerprint = await fingerprinting;
   for (const { r, output } of built) {
     try {
-      const summary = await promote(r.unikernel, buildDir, fingerprint as unknown as Record<string, unknown>);
+      const summary = await promote(r.unikernel, buildDir, fingerprint as unknown as Record<string, unknown>, workspaceRoot);
       outcomes.set(r.id, { success: true, output: `${output}${output.endsWith('\n') || !output ? '' : '\n'}${summary}\n` });
       logger.info(summary);
     } catch (e) {
@@ -168,42 +174,54 @@ async function preflight(r: BuildRequest, root: string, checks: Map<FindlibToolc
   return undefined;
 }
 
-/** Copies the built artifact (and Xen's xl files) into dist/ atomically and writes its manifest beside it. */
-async function promote(u: LocatedUnikernel, buildDir: string, toolchain: Record<string, unknown>): Promise<string> {
+/**
+ * Checks the built artifact, then copies it (and Xen's xl files) into dist/ atomically and verified, and writes
+ * its manifest beside it. Nothing is written when the artifact is not what its target runs, or when dist/
+ * leads outside the workspace through a link; the previous artifact then stays as it was.
+ */
+async function promote(u: LocatedUnikernel, buildDir: string, toolchain: Record<string, unknown>, workspaceRoot: string): Promise<string> {
   const artifact = artifactFileName(u.name, u.target);
   const built = join(u.root, builtArtifactPath(u, buildDir));
-  const dist = join(u.root, inDir(u.dir, `dist/${artifact}`));
-  if (!(await exists(built))) {
-    throw new ExecutorError(`dune finished but ${builtArtifactPath(u, buildDir)} is missing; is ${u.dir} configured for ${u.target}?`);
-  }
-  const place = async (from: string, to: string) => {
-    try {
-      return await copyFileAtomic(from, to);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new ExecutorError(
-        `cannot write ${inDir(u.dir, 'dist/')}: ${err.code ?? err.message} (${err.message}). Make the directory writable (and a directory), then build again; ` +
-          `the previous artifact, if any, is left as it was.`,
-      );
-    }
-  };
-  const bytes = await place(built, dist);
-  for (const { from, to } of xlFiles(u)) await place(join(u.root, inDir(u.dir, from)), join(u.root, inDir(u.dir, to)));
+  const shown = inDir(u.dir, `dist/${artifact}`);
+  const bytes = await readFile(built).catch(() => undefined);
+  if (!bytes) throw new ExecutorError(`dune finished but ${builtArtifactPath(u, buildDir)} is missing; is ${u.dir} configured for ${u.target}?`);
   let notes = {};
   if (isElf(bytes)) {
     try {
       notes = readSolo5Notes(bytes);
     } catch (e) {
       if (!(e instanceof ElfFormatError)) throw e;
-      throw new ExecutorError(`${inDir(u.dir, `dist/${artifact}`)} is a malformed ELF file: ${e.message}`);
+      throw new ExecutorError(`${builtArtifactPath(u, buildDir)} is a malformed ELF file: ${e.message}; ${shown} is left as it was`);
     }
   }
   const problem = abiProblem(u.target, notes);
-  if (problem) throw new ExecutorError(`${inDir(u.dir, `dist/${artifact}`)} is not a ${u.target} unikernel: ${problem}.`);
+  if (problem) throw new ExecutorError(`${shown} is not a ${u.target} unikernel: ${problem}. The previous artifact, if any, is left as it was.`);
+
+  const distDir = join(u.root, inDir(u.dir, 'dist'));
+  const outside = await outsideOf(workspaceRoot, distDir);
+  if (outside) {
+    throw new ExecutorError(
+      `${inDir(u.dir, 'dist/')} leads outside the workspace (to ${outside}) through a link; nx-mirage writes artifacts only inside the workspace. ` +
+        'Remove the link (a dist/ directory is made for you) and build again.',
+    );
+  }
+  const place = async (write: () => Promise<unknown>) => {
+    try {
+      await write();
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new ExecutorError(
+        `cannot write ${inDir(u.dir, 'dist/')}: ${err.code ?? err.message} (${err.message}). Make room, or make the directory writable (and a directory), then build again; ` +
+          `the previous artifact, if any, is left as it was.`,
+      );
+    }
+  };
+  await place(() => writeFileVerified(join(distDir, artifact), bytes, 0o755));
+  for (const { from, to } of xlFiles(u)) await place(() => copyFileAtomic(join(u.root, inDir(u.dir, from)), join(u.root, inDir(u.dir, to))));
   const manifest = buildManifest({ name: u.name, target: u.target, artifact, bytes, notes, toolchain });
-  await writeFileAtomically(join(u.root, inDir(u.dir, `dist/${manifestFileName(artifact)}`)), JSON.stringify(manifest, null, 2) + '\n');
+  await place(() => writeFileAtomically(join(distDir, manifestFileName(artifact)), JSON.stringify(manifest, null, 2) + '\n'));
   const devices = manifest.devices.length ? manifest.devices.map((d) => `${d.name} (${d.type})`).join(', ') : 'no devices';
-  return `${u.project}: ${inDir(u.dir, `dist/${artifact}`)} (${u.target}, ${manifest.size} bytes, sha256 ${manifest.sha256.slice(0, 12)}, ${devices})`;
+  return `${u.project}: ${shown} (${u.target}, ${manifest.size} bytes, sha256 ${manifest.sha256.slice(0, 12)}, ${devices})`;
 }
 
 /**

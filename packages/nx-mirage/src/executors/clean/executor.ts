@@ -15,8 +15,11 @@ export default async function cleanExecutor(raw: Options, context: ExecutorConte
   return guarded(async () => {
     const unikernel = unikernelOf(context, parseOptions(schema, raw, 'clean'));
     const { globs, buildFiles, paths } = cleanSet(unikernel);
-    const removed = await removeMatching(unikernel.root, unikernel.dir, globs, buildFiles, paths);
+    const { removed, outside } = await removeMatching(context.root, unikernel.root, unikernel.dir, globs, buildFiles, paths);
     logger.info(removed.length ? `Removed ${removed.length} path(s) of ${unikernel.name}.` : `Nothing to clean for ${unikernel.name}.`);
+    if (outside.length) {
+      logger.warn(`nx-mirage: left ${outside.join(', ')} alone: ${outside.length === 1 ? 'it lies' : 'they lie'} outside the workspace through a link, and clean removes only what is inside.`);
+    }
     return true;
   });
 }

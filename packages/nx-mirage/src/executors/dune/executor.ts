@@ -1,10 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { duneDirCommand, findlibToolchainsFor, isMirageTarget, targetInfo, undefinedToolchainMessage, type FindlibToolchain, type MirageTarget } from '../../domain';
 import type { ToolchainCheck } from '../../adapters/toolchain';
 import { runCommand } from '../../adapters/process';
-import { prepareDuneRoot, reducedWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
+import { prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
 import { ExecutorError, guarded, parseOptions } from '../shared';
 import { duneSchema, type DuneOptions } from './schema';
 
@@ -62,7 +61,7 @@ export default async function duneExecutor(raw: DuneOptions, context: ExecutorCo
         const r = await runCommand(duneDirCommand(options.action, options.dir, workspace, needed.contexts), { cwd: root, purpose: `to ${options.action} ${options.dir}` });
         return r.exitCode === 0;
       } finally {
-        if (workspace) await rm(workspace, { force: true });
+        await removeTemporaryWorkspace(workspace);
       }
     });
   }, context);
