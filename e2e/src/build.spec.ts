@@ -169,6 +169,20 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
     expect(out).toMatch(/nx run uk1:build\s+\[local cache\]/);
   });
 
+  it('a root dune file of the user\'s, with an env stanza that changes the flags, is part of every build\'s key', async () => {
+    const managed = ws.read('dune');
+    ws.write('dune', '(dirs :standard \\ node_modules)\n(env (_ (ocamlopt_flags (:standard -inline 200))))\n');
+    try {
+      const before = duneBuilds().length;
+      const out = await nx(['build', 'uk1']);
+      expect(out).not.toMatch(/nx run uk1:build\s+\[local cache\]/);
+      expect(duneBuilds().length).toBeGreaterThan(before);
+      expect(ws.read('dune')).toContain('-inline 200');
+    } finally {
+      ws.write('dune', managed);
+    }
+  });
+
   it('parallel unbatched builds in separate task processes never run dune at once', async () => {
     const spy = () => readFileSync(join(ws.root, '.dune-spy.log'), 'utf8').split('\n').filter(Boolean);
     const before = spy().length;

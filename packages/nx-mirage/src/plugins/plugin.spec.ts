@@ -131,6 +131,24 @@ describe('createNodes', () => {
       fields: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'],
     });
     expect(JSON.stringify(build.inputs)).not.toContain('opam.locked.json');
+    // Every file dune reads for it: the root files, and the dune files of the directories above it.
+    const nested = projects(await infer({ monorepo: false }));
+    ws.write('apps/deep/uk/config.ml', unikernel('deep'));
+    const deep = projects(await infer({ monorepo: false }))['apps/deep/uk']!.targets!['build']!.inputs;
+    expect(deep).toEqual(
+      expect.arrayContaining([
+        '{workspaceRoot}/dune-project',
+        '{workspaceRoot}/dune-workspace',
+        '{workspaceRoot}/dune',
+        '{workspaceRoot}/apps/dune',
+        '{workspaceRoot}/apps/deep/dune',
+        // Without opam-monorepo, a duniverse/ kept by hand is read too, ignored by git or not.
+        { fileset: '{workspaceRoot}/duniverse/**/*', includeIgnored: true },
+      ]),
+    );
+    expect(deep).not.toContain('{workspaceRoot}/apps/deep/uk/dune');
+    expect(JSON.stringify(nested['uk']!.targets!['build']!.inputs)).toContain('"{workspaceRoot}/dune"');
+    expect(JSON.stringify(build.inputs)).not.toContain('fileset');
     // The shared pull has no file inputs: a lockfile bump reaches builds through their own fields, not through it.
     expect(projects(await infer())['.nx-mirage']!.targets!['pull']!.inputs).toEqual([{ externalDependencies: [] }]);
     expect(build.configurations?.['spt']).toEqual({ target: 'spt', artifact: 'hello.spt' });

@@ -17,6 +17,7 @@ import {
   inDir,
   lockVersionsJsonPath,
   probeAsShellCommand,
+  relativeToDuneRoot,
   targetInfo,
   type DuneRootModel,
   type LibraryModel,
@@ -109,6 +110,23 @@ function opamInputs(packages: readonly string[]): { externalDependencies: string
 }
 
 const rootFile = (ctx: TargetContext, file: string) => `{workspaceRoot}/${inDir(ctx.model.duneRoot, file)}`;
+
+/**
+ * What dune reads for a directory beyond its own files: the root dune-project and dune-workspace, and the
+ * `dune` file of every directory above it up to the dune root (an `env` stanza there changes its flags). With
+ * `"monorepo": false`, a duniverse/ the user keeps at the dune root (git-ignored or not) is read too.
+ */
+function duneRootInputs(ctx: TargetContext, projectRoot: string): Array<string | { fileset: string; includeIgnored: boolean }> {
+  const { model, options } = ctx;
+  const dir = relativeToDuneRoot(projectRoot, model.duneRoot);
+  const above = dir === '.' ? [] : ['.', ...dir.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))];
+  return [
+    rootFile(ctx, 'dune-project'),
+    rootFile(ctx, 'dune-workspace'),
+    ...above.map((d) => rootFile(ctx, inDir(d, 'dune'))),
+    ...(options.monorepo ? [] : [{ fileset: rootFile(ctx, 'duniverse/**/*'), includeIgnored: true }]),
+  ];
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The dune root project. Every target has explicit inputs without file sets of its own: the project's root is
@@ -286,8 +304,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
       // all in this hash. They are left out because Nx takes a run's file list when the run starts: a first build
       // would otherwise be keyed without the files its own configure task creates.
       ...CONFIGURE_OUTPUTS.map((p) => `!{projectRoot}/${p}`),
-      rootFile(ctx, 'dune-project'),
-      rootFile(ctx, 'dune-workspace'),
+      ...duneRootInputs(ctx, u.root),
       ...buildProbes([u.target]),
       // The toolchain record, as the toolchain task of this run wrote it (through configure).
       ...toolchainDependency(ctx, true).inputs,
@@ -352,8 +369,7 @@ export function cleanTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
 function libraryInputs(ctx: TargetContext, lib: LibraryModel) {
   return [
     '{projectRoot}/**/*',
-    rootFile(ctx, 'dune-project'),
-    rootFile(ctx, 'dune-workspace'),
+    ...duneRootInputs(ctx, lib.root),
     `^${ctx.production}`,
     // A library is built in the cross contexts of the unikernels that use it in the same run: every compiler in use.
     ...compilerProbes(ctx.model.targets),
