@@ -7,14 +7,18 @@ import { E2EWorkspace } from './workspace';
 
 let ws: E2EWorkspace;
 
-/** The lockfile and, as the lock target or nx sync writes it, its JSON view of package versions. */
-function writeLock(duration: string, cstruct: string) {
-  ws.write('mirage.opam.locked', lockfile(duration, cstruct));
-  ws.writeJson('mirage.opam.locked.json', { cstruct, duration, ocaml: '4.14.2' });
+/**
+ * The lockfile and, as the lock target or nx sync writes it, its JSON view of package versions, with each
+ * unikernel's locked closure as the pull target records it (here cstruct depends on fmt).
+ */
+function writeLock(duration: string, cstruct: string, fmt = '0.9.0', ocaml = '4.14.2') {
+  ws.write('mirage.opam.locked', lockfile(duration, cstruct, fmt, ocaml));
+  const closures = { a: ['ocaml'], b: ['ocaml'], c: ['duration', 'ocaml'], d: ['cstruct', 'fmt', 'ocaml'], site: ['ocaml'] };
+  ws.writeJson('mirage.opam.locked.json', { cstruct, duration, fmt, ocaml, '@closures': closures });
 }
 
-const lockfile = (duration: string, cstruct: string) =>
-  `opam-version: "2.0"\nsynopsis: "opam-monorepo generated lockfile"\ndepends: [\n  "cstruct" {= "${cstruct}" & ?vendor}\n  "duration" {= "${duration}" & ?vendor}\n  "ocaml" {= "4.14.2"}\n]\n`;
+const lockfile = (duration: string, cstruct: string, fmt: string, ocaml: string) =>
+  `opam-version: "2.0"\nsynopsis: "opam-monorepo generated lockfile"\ndepends: [\n  "cstruct" {= "${cstruct}" & ?vendor}\n  "duration" {= "${duration}" & ?vendor}\n  "fmt" {= "${fmt}" & ?vendor}\n  "ocaml" {= "${ocaml}"}\n]\n`;
 
 const unikernel = (dir: string, name: string, body: string) =>
   ws.write(`${dir}/config.ml`, `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\n${body}\nlet () = register "${name}" [ main ]\n`);
@@ -83,6 +87,14 @@ describe('project graph', () => {
     expect(await affected()).toEqual(['c']);
     writeLock('0.2.1', '6.3.0');
     expect(await affected()).toEqual(['d']);
+    writeLock('0.2.1', '6.2.0');
+  });
+
+  it('follows each unikernel\'s locked closure: a package used only through another, and the compiler, which every build reads', async () => {
+    writeLock('0.2.1', '6.2.0', '0.9.1');
+    expect(await affected()).toEqual(['d']);
+    writeLock('0.2.1', '6.2.0', '0.9.0', '4.14.3');
+    expect(await affected()).toEqual(['a', 'b', 'c', 'd', 'site']);
     writeLock('0.2.1', '6.2.0');
   });
 

@@ -80,7 +80,7 @@ describe('inference in a real Nx 24 workspace', () => {
     expect(inputs.files).toContain('unikernels/hello/unikernel.ml');
     expect(inputs.files.filter((f) => f.startsWith('apps/') || f.includes('package-lock'))).toEqual([]);
     expect(inputs.files.filter((f) => f.includes('_build') || f.includes('duniverse'))).toEqual([]);
-    expect(inputs.external).toEqual(['opam:duration', 'opam:lwt', 'opam:mirage-runtime', 'opam:mirage-solo5']);
+    expect(inputs.external).toEqual(['opam:cmdliner-stdlib', 'opam:duration', 'opam:lwt', 'opam:mirage-bootvar', 'opam:mirage-crypto-rng-mirage', 'opam:mirage-logs', 'opam:mirage-mtime', 'opam:mirage-ptime', 'opam:mirage-runtime', 'opam:mirage-sleep', 'opam:mirage-solo5']);
     expect(inputs.runtime).toEqual(expect.arrayContaining(['mirage --version', 'dune --version', 'ocamlfind -toolchain solo5 ocamlopt -version']));
     // The control: a target that declares no external dependencies hashes all of them, lockfile included.
     const web = await ws.nxJson<{ external?: string[] }>(['show', 'target', 'inputs', 'web:build', '--json']);

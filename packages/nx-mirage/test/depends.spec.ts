@@ -133,6 +133,11 @@ describe('depends with one lockfile for the workspace (mirage-skeleton)', () => 
     expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
     expect(monorepoCalls().filter((c) => c.startsWith('pull'))).toEqual([`pull -l mirage.opam.locked -r ${m.ws.root}`]);
     expect(existsSync(m.ws.path('duniverse/farewell/farewell.ml'))).toBe(true);
+    // The pull records each unikernel's locked closure: mirage-runtime (which every unikernel links) brings fmt.
+    const closures = JSON.parse(m.ws.read('mirage.opam.locked.json'))['@closures'];
+    expect(closures['a']).toEqual(expect.arrayContaining(['fmt', 'greeting', 'mirage-runtime']));
+    expect(closures['a']).not.toContain('farewell');
+    expect(closures['b']).toEqual(expect.arrayContaining(['farewell', 'fmt', 'mirage-runtime']));
 
     for (const p of ['a', 'b']) expect(await run(buildExecutor, p, 'build')).toEqual({ success: true });
     expect(execFileSync(m.ws.path('b/dist/b'), { encoding: 'utf8' })).toBe('bye from another vendored library\n');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DuneSyntaxError, parseSexps, readDuneFile } from './dune-file';
+import { lockClosures, lockVersionsJson, opamDependencies, readLockClosures, readOpamLockfile, switchPackagesOfLockfile } from './dune-file';
 
 describe('dune files', () => {
   it('parses atoms, strings and lists, skipping every kind of comment', () => {
@@ -33,5 +34,28 @@ describe('dune files', () => {
   it('rejects what dune could not read either', () => {
     expect(() => readDuneFile('(library (name x)')).toThrow(DuneSyntaxError);
     expect(() => readDuneFile('(a "unterminated)')).toThrow(/unterminated string/);
+  });
+});
+
+describe('lockfile closures', () => {
+  const lock = 'opam-version: "2.0"\ndepends: [\n  "dune" {= "3.20.2"}\n  "fmt" {= "0.11.0" & ?vendor}\n  "mirage-runtime" {= "4.11.1" & ?vendor}\n  "ocaml" {= "5.4.1"}\n  "tcpip" {= "9.0.1" & ?vendor}\n]\n';
+
+  it('tells the switch packages of a lockfile from the vendored ones', () => {
+    expect(switchPackagesOfLockfile(lock)).toEqual(['dune', 'ocaml']);
+  });
+
+  it('closes each unikernel over the vendored packages\' dependencies, within the lockfile, with the switch packages', () => {
+    const depsOf = { 'mirage-runtime': ['dune', 'fmt', 'logs'], tcpip: opamDependencies('depends: [\n  "ocaml" {>= "4.08"}\n  "mirage-runtime"\n]\n') };
+    expect(lockClosures([{ name: 'hello', packages: ['mirage-runtime', 'duration'] }, { name: 'net', packages: ['tcpip'] }], readOpamLockfile(lock), switchPackagesOfLockfile(lock), depsOf)).toEqual({
+      hello: ['dune', 'fmt', 'mirage-runtime', 'ocaml'],
+      net: ['dune', 'fmt', 'mirage-runtime', 'ocaml', 'tcpip'],
+    });
+  });
+
+  it('keeps the closures in the JSON view beside the versions, and reads them back', () => {
+    const view = lockVersionsJson(readOpamLockfile(lock), { hello: ['fmt'] });
+    expect(JSON.parse(view)).toEqual({ dune: '3.20.2', fmt: '0.11.0', 'mirage-runtime': '4.11.1', ocaml: '5.4.1', tcpip: '9.0.1', '@closures': { hello: ['fmt'] } });
+    expect(readLockClosures(view)).toEqual({ hello: ['fmt'] });
+    expect(readLockClosures('not json')).toEqual({});
   });
 });

@@ -186,13 +186,67 @@ export function readOpamLockfile(text: string): Record<string, string> {
   return out;
 }
 
+/** The packages of a lockfile that come from the opam switch, not vendored (`ocaml`, `dune`, `ocaml-solo5`, ...). */
+export function switchPackagesOfLockfile(text: string): string[] {
+  const depends = opamDependsBlock(text);
+  return [...depends.matchAll(/"([^"]+)"\s*\{([^}]*)\}/g)].filter((m) => !/\?vendor/.test(m[2]!)).map((m) => m[1]!).sort();
+}
+
+/** The field of a lockfile's JSON view that holds, per unikernel, the locked packages its build reads. */
+export const CLOSURES_FIELD = '@closures';
+
 /**
  * The JSON view of a lockfile that nx-mirage keeps beside it (`LOCKFILE.json`): package → version, one
  * top-level field each, so that Nx inputs can select the packages a project uses and `nx affected` compares
- * exactly those fields between revisions.
+ * exactly those fields between revisions; and, under `@closures`, each unikernel's locked dependency closure
+ * (worked out from the vendored sources when they are pulled), which says which fields those are.
  */
-export function lockVersionsJson(versions: Record<string, string>): string {
-  return JSON.stringify(sortedByKey(versions), null, 2) + '\n';
+export function lockVersionsJson(versions: Record<string, string>, closures?: Record<string, string[]>): string {
+  const view: Record<string, unknown> = { ...sortedByKey(versions) };
+  if (closures && Object.keys(closures).length > 0) view[CLOSURES_FIELD] = sortedByKey(closures);
+  return JSON.stringify(view, null, 2) + '\n';
+}
+
+/** The closures a lockfile's JSON view records (empty for a view without them, or one that is not JSON). */
+export function readLockClosures(view: string): Record<string, string[]> {
+  try {
+    const closures = (JSON.parse(view) as Record<string, unknown>)[CLOSURES_FIELD];
+    if (!closures || typeof closures !== 'object') return {};
+    return Object.fromEntries(Object.entries(closures as Record<string, unknown>).filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((x) => typeof x === 'string')));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Each unikernel's locked dependency closure: the packages of the lockfile reachable from the packages it uses,
+ * through the `depends` of the vendored packages' opam files (`depsOf`), plus the lockfile's switch packages
+ * (the compiler, dune), which every build reads. A bump of any of them can change its artifact.
+ */
+export function lockClosures(
+  unikernels: ReadonlyArray<{ name: string; packages: readonly string[] }>,
+  locked: Readonly<Record<string, string>>,
+  switchPackages: readonly string[],
+  depsOf: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const u of unikernels) {
+    const seen = new Set<string>(switchPackages.filter((p) => p in locked));
+    const queue = u.packages.filter((p) => p in locked);
+    while (queue.length) {
+      const pkg = queue.pop()!;
+      if (seen.has(pkg)) continue;
+      seen.add(pkg);
+      for (const dep of depsOf[pkg] ?? []) if (dep in locked && !seen.has(dep)) queue.push(dep);
+    }
+    out[u.name] = [...seen].sort();
+  }
+  return out;
+}
+
+/** The packages an opam file's `depends` names (filters and constraints dropped). */
+export function opamDependencies(text: string): string[] {
+  return [...opamDependsBlock(text).matchAll(/^\s*"([^"]+)"/gm)].map((m) => m[1]!);
 }
 
 export function lockVersionsJsonPath(lockfile: string): string {

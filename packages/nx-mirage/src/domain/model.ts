@@ -75,6 +75,12 @@ export interface DuneRootModel {
   externalPackages: WorkspaceAnalysis['externalPackages'];
   /** Locked versions by package, from every lockfile of the dune root. */
   lockedVersions: Record<string, string[]>;
+  /**
+   * Per unikernel project, the lockfile fields whose change can change its artifact: the packages it uses,
+   * their locked closure (recorded in the lockfile's JSON view when the sources were pulled) and the lockfile's
+   * switch packages (the compiler, dune). `nx affected` compares these between revisions.
+   */
+  lockFields: Record<string, string[]>;
   problems: ModelProblem[];
   /** Files whose unikernel cannot be inferred without breaking the graph (two unikernels of one name). */
   duplicates: Array<{ file: string; message: string }>;
@@ -83,7 +89,9 @@ export interface DuneRootModel {
 export interface ModelInputs {
   configs: ReadonlyArray<{ file: string; info: MirageConfigInfo }>;
   duneFiles: ReadonlyArray<{ file: string; info?: DuneFileInfo; error?: string }>;
-  lockfiles: ReadonlyArray<{ file: string; versions: Record<string, string> }>;
+  lockfiles: ReadonlyArray<{ file: string; versions: Record<string, string>; switchPackages?: readonly string[] }>;
+  /** The `@closures` of each lockfile's JSON view, by the view's path (`LOCKFILE.json`). */
+  lockViews?: ReadonlyArray<{ file: string; closures: Record<string, string[]> }>;
 }
 
 /** The Nx project of a dune root: `@nx-mirage` (`@nx-mirage+DIR` for another dune root). No npm package, OCaml library or unikernel can have such a name. */
@@ -132,6 +140,7 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
     dataDirs: [],
     externalPackages: [],
     lockedVersions: {},
+    lockFields: {},
     problems: [],
     duplicates: [],
   };
@@ -225,6 +234,11 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
     });
   }
   model.targets = [...new Set<MirageTarget>([...model.unikernels.map((u) => u.target), ...settings.additionalTargets])].sort();
+  const switchPackages = lockfiles.flatMap((l) => l.switchPackages ?? []);
+  const closures = (inputs.lockViews ?? []).filter((v) => lockfiles.some((l) => `${l.file}.json` === v.file)).map((v) => v.closures);
+  for (const u of model.unikernels) {
+    model.lockFields[u.project] = [...new Set([...u.packages, ...switchPackages, ...closures.flatMap((c) => c[u.name] ?? [])])].sort();
+  }
   return model;
 }
 

@@ -184,12 +184,13 @@ export function findlibToolchainsFor(targets: Iterable<MirageTarget>): FindlibTo
 }
 
 /**
- * The packages mirage's generated code links for a target beyond those config.ml names (monorepo scope, so
- * in the lockfile): lwt and mirage-runtime always, and the target's platform library.
+ * The packages mirage 4.11.1's generated code links for a target beyond those config.ml names (monorepo scope,
+ * so in the lockfile), as its generated opam files list them for a unikernel with no devices: the runtime, the
+ * default devices (sleep, clocks, boot arguments, logs, entropy) and the target's platform library.
  */
 export function runtimePackages(target: MirageTarget): string[] {
   const info = TABLE[target];
   const platform =
     info.family === 'unix' ? 'mirage-unix' : info.family === 'xen' ? 'mirage-xen' : info.family === 'unikraft' ? 'mirage-unikraft' : 'mirage-solo5';
-  return ['lwt', 'mirage-runtime', platform];
+  return ['cmdliner-stdlib', 'lwt', 'mirage-bootvar', 'mirage-crypto-rng-mirage', 'mirage-logs', 'mirage-mtime', 'mirage-ptime', 'mirage-runtime', 'mirage-sleep', platform];
 }

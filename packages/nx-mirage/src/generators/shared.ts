@@ -15,6 +15,7 @@ import {
   planRootFiles,
   readConfigMl,
   readDuneFile,
+  readLockClosures,
   readOpamLockfile,
   unbuildableDirectory,
   unconfigurableDirectory,
@@ -72,9 +73,10 @@ export function syncDuneRoot(tree: Tree, duneRoot: string, targets: MirageTarget
   const views: string[] = [];
   visitNotIgnoredFiles(tree, duneRoot === '.' ? '' : duneRoot, (file) => {
     if (!file.endsWith('.opam.locked') || inSkippedDirectory(file)) return;
-    const view = lockVersionsJson(readOpamLockfile(tree.read(file, 'utf-8') ?? ''));
     const target = lockVersionsJsonPath(file);
-    if ((tree.exists(target) ? tree.read(target, 'utf-8') : undefined) !== view) {
+    const current = tree.exists(target) ? (tree.read(target, 'utf-8') ?? undefined) : undefined;
+    const view = lockVersionsJson(readOpamLockfile(tree.read(file, 'utf-8') ?? ''), readLockClosures(current ?? ''));
+    if (current !== view) {
       tree.write(target, view);
       views.push(target);
     }

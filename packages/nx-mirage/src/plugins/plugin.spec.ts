@@ -53,7 +53,7 @@ afterEach(() => {
 describe('createNodes', () => {
   it('is also exported as createNodesV2 for Nx 21 and 22', () => {
     expect(createNodesV2).toBe(createNodes);
-    expect(createNodes[0]).toBe('**/{config.ml,dune,*.opam.locked}');
+    expect(createNodes[0]).toBe('**/{config.ml,dune,*.opam.locked,*.opam.locked.json}');
   });
 
   it('infers one project per unikernel, named after it, with its own targets, and one dune root project with the shared ones', async () => {
@@ -98,11 +98,11 @@ describe('createNodes', () => {
           target: 'hvt',
           configureFlags: [],
           versionGuard: '(* mirage >= 4.9.0 & < 4.12.0 *)',
-          packages: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'],
+          packages: ['cmdliner-stdlib', 'duration', 'lwt', 'mirage-bootvar', 'mirage-crypto-rng-mirage', 'mirage-logs', 'mirage-mtime', 'mirage-ptime', 'mirage-runtime', 'mirage-sleep', 'mirage-solo5'],
           localLibs: [],
           dataDirs: [],
         },
-        expect.objectContaining({ project: 'web', target: 'unix', configureFlags: ['--net=host'], packages: ['duration', 'lwt', 'mirage-runtime', 'mirage-unix'] }),
+        expect.objectContaining({ project: 'web', target: 'unix', configureFlags: ['--net=host'], packages: ['cmdliner-stdlib', 'duration', 'lwt', 'mirage-bootvar', 'mirage-crypto-rng-mirage', 'mirage-logs', 'mirage-mtime', 'mirage-ptime', 'mirage-runtime', 'mirage-sleep', 'mirage-unix'] }),
       ],
     });
   });
@@ -122,13 +122,13 @@ describe('createNodes', () => {
         { runtime: 'mirage --version' },
         { runtime: 'dune --version' },
         { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
-        { externalDependencies: ['opam:duration', 'opam:lwt', 'opam:mirage-runtime', 'opam:mirage-solo5'] },
+        { externalDependencies: ['opam:cmdliner-stdlib', 'opam:duration', 'opam:lwt', 'opam:mirage-bootvar', 'opam:mirage-crypto-rng-mirage', 'opam:mirage-logs', 'opam:mirage-mtime', 'opam:mirage-ptime', 'opam:mirage-runtime', 'opam:mirage-sleep', 'opam:mirage-solo5'] },
       ]),
     );
     // The versions of its packages, which nx affected compares between revisions, reach the build through configure.
     expect(projects(await infer())['uk']!.targets!['configure']!.inputs).toContainEqual({
       json: '{workspaceRoot}/mirage.opam.locked.json',
-      fields: ['duration', 'lwt', 'mirage-runtime', 'mirage-solo5'],
+      fields: ['cmdliner-stdlib', 'duration', 'lwt', 'mirage-bootvar', 'mirage-crypto-rng-mirage', 'mirage-logs', 'mirage-mtime', 'mirage-ptime', 'mirage-runtime', 'mirage-sleep', 'mirage-solo5'],
     });
     expect(JSON.stringify(build.inputs)).not.toContain('opam.locked.json');
     // Every file dune reads for it: the root files, and the dune files of the directories above it.

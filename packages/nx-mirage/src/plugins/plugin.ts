@@ -28,10 +28,13 @@ import {
   probeAsShellCommand,
   readConfigMl,
   readDuneFile,
+  readLockClosures,
   readOpamLockfile,
+  switchPackagesOfLockfile,
   type DuneFileInfo,
   type DuneRootModel,
   type MirageConfigInfo,
+  type ModelInputs,
 } from '../domain';
 import { readTextFile } from '../adapters/files';
 import { packageInfo } from '../utils/package-info';
@@ -40,7 +43,7 @@ import { PluginCache, hashFiles, pluginCachePath } from './nx-internals';
 import { duneRootProject, libraryProject, unikernelProject } from './project';
 import { toolchainKeyInputs, type TargetContext } from './targets';
 
-export const CONFIG_GLOB = '**/{config.ml,dune,*.opam.locked}';
+export const CONFIG_GLOB = '**/{config.ml,dune,*.opam.locked,*.opam.locked.json}';
 
 /** Counts file parses, so tests can prove a warm run parses nothing. */
 export const parseStats = { parsed: 0 };
@@ -110,7 +113,7 @@ export const createDependencies: CreateDependencies<MiragePluginOptions> = async
   const files = [
     ...Object.values(context.fileMap.projectFileMap).flatMap((fs) => fs.map((f) => f.file)),
     ...context.fileMap.nonProjectFiles.map((f) => f.file),
-  ].filter((f) => /(^|\/)(config\.ml|dune|[^/]+\.opam\.locked)$/.test(f));
+  ].filter((f) => /(^|\/)(config\.ml|dune|[^/]+\.opam\.locked(\.json)?)$/.test(f));
   const model = await analyze(context.workspaceRoot, files, options);
   const projects = Object.entries(context.projects).map(([name, p]) => ({ name: p.name ?? name, root: p.root }));
   const known = new Set(projects.map((p) => p.name));
@@ -171,20 +174,29 @@ async function analyze(workspaceRoot: string, matched: readonly string[], option
   return found;
 }
 
-function modelInputs(files: readonly string[], parsed: readonly Parsed[]) {
-  const configs: Array<{ file: string; info: MirageConfigInfo }> = [];
-  const duneFiles: Array<{ file: string; info?: DuneFileInfo; error?: string }> = [];
-  const lockfiles: Array<{ file: string; versions: Record<string, string> }> = [];
+function modelInputs(files: readonly string[], parsed: readonly Parsed[]): ModelInputs {
+  const inputs = { configs: [] as MirageConfigInput[], duneFiles: [] as DuneFileInput[], lockfiles: [] as LockfileInput[], lockViews: [] as LockViewInput[] };
   files.forEach((file, i) => {
     const entry = parsed[i]!;
-    if (entry.kind === 'lock') lockfiles.push({ file, versions: entry.versions });
-    else if (entry.kind === 'dune') duneFiles.push(entry.info ? { file, info: entry.info } : { file, error: entry.error });
-    else configs.push({ file, info: entry.info });
+    if (entry.kind === 'lock') inputs.lockfiles.push({ file, versions: entry.versions, switchPackages: entry.switchPackages });
+    else if (entry.kind === 'view') inputs.lockViews.push({ file, closures: entry.closures });
+    else if (entry.kind === 'dune') inputs.duneFiles.push(entry.info ? { file, info: entry.info } : { file, error: entry.error });
+    else inputs.configs.push({ file, info: entry.info });
   });
-  return { configs, duneFiles, lockfiles };
+  return inputs;
 }
 
-type Parsed = { kind: 'config'; info: MirageConfigInfo } | { kind: 'lock'; versions: Record<string, string> } | { kind: 'dune'; info: DuneFileInfo; error?: undefined } | { kind: 'dune'; error: string; info?: undefined };
+type MirageConfigInput = ModelInputs['configs'][number];
+type DuneFileInput = ModelInputs['duneFiles'][number];
+type LockfileInput = ModelInputs['lockfiles'][number];
+type LockViewInput = NonNullable<ModelInputs['lockViews']>[number];
+
+type Parsed =
+  | { kind: 'config'; info: MirageConfigInfo }
+  | { kind: 'lock'; versions: Record<string, string>; switchPackages: string[] }
+  | { kind: 'view'; closures: Record<string, string[]> }
+  | { kind: 'dune'; info: DuneFileInfo; error?: undefined }
+  | { kind: 'dune'; error: string; info?: undefined };
 
 async function readAll(workspaceRoot: string, files: string[], hashes: string[]): Promise<Parsed[]> {
   const version = packageInfo().version;
@@ -194,7 +206,8 @@ async function readAll(workspaceRoot: string, files: string[], hashes: string[])
       files.map(async (file, i): Promise<Parsed> => {
         const isDune = posix.basename(file) === 'dune';
         const isLock = file.endsWith('.opam.locked');
-        const key = `${version}:${isLock ? 'lock' : isDune ? 'dune' : 'config'}:${hashes[i]}`;
+        const isView = file.endsWith('.opam.locked.json');
+        const key = `${version}:${isView ? 'view' : isLock ? 'lock' : isDune ? 'dune' : 'config'}:${hashes[i]}`;
         const hit = cache.get(key);
         if (hit) return hit;
         const read = await readTextFile(join(workspaceRoot, file));
@@ -202,13 +215,16 @@ async function readAll(workspaceRoot: string, files: string[], hashes: string[])
         let result: Parsed;
         if (!read.ok) {
           // Unreadable files are not cached: the next run tries again once permissions are fixed.
-          if (isLock) return { kind: 'lock', versions: {} };
+          if (isLock) return { kind: 'lock', versions: {}, switchPackages: [] };
+          if (isView) return { kind: 'view', closures: {} };
           return isDune
             ? { kind: 'dune', error: `it cannot be read (${read.reason})` }
             : { kind: 'config', info: { isMirage: false, packages: [], localLibs: [], dataDirs: [], problems: [{ message: `it cannot be read (${read.reason})` }] } };
         }
-        if (isLock) {
-          result = { kind: 'lock', versions: readOpamLockfile(read.text) };
+        if (isView) {
+          result = { kind: 'view', closures: readLockClosures(read.text) };
+        } else if (isLock) {
+          result = { kind: 'lock', versions: readOpamLockfile(read.text), switchPackages: switchPackagesOfLockfile(read.text) };
         } else if (isDune) {
           try {
             result = { kind: 'dune', info: readDuneFile(read.text) };

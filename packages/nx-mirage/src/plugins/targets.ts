@@ -267,7 +267,9 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
       // on the build, whose key has the whole lockfile (as lock left it): Nx reads file inputs when the run starts,
       // so a lock in the same run would cost the build an extra miss; a configure miss with unchanged config.ml
       // runs no mirage (the stamp holds).
-      ...lockVersionsInput(ctx, u.packages),
+      ...lockVersionsInput(ctx, ctx.model.lockFields[u.project] ?? u.packages),
+      // With a lockfile of its own (lockScope "unikernel"), that lockfile: a bump reaches its build through here.
+      ...(ctx.options.monorepo && ctx.options.lockScope === 'unikernel' ? ['{projectRoot}/mirage/*.opam.locked'] : []),
     ],
     outputs: CONFIGURE_OUTPUTS.map((p) => `{projectRoot}/${p}`),
     metadata: metadata('Generate the dune rules, main.ml and opam file of this unikernel (mirage configure)', 'mirage configure --help=plain', {

@@ -11,6 +11,7 @@ import {
   lockVersionsJsonPath,
   lockedFrom,
   opamFile,
+  readLockClosures,
   readOpamLockfile,
   recordLockedFrom,
   workspaceLockCommand,
@@ -78,7 +79,9 @@ export default async function lockExecutor(raw: Options, context: ExecutorContex
         const written = await readTextIfExists(lockPath);
         if (written === undefined) throw new ExecutorError(`opam monorepo lock succeeded but wrote no ${inDir(options.duneRoot, group.lock)}`);
         await writeFileAtomically(lockPath, recordLockedFrom(written, digest));
-        await writeFileAtomically(lockVersionsJsonPath(lockPath), lockVersionsJson(readOpamLockfile(written)));
+        // The closures the view recorded stay until the next pull works them out again from the new sources.
+        const viewPath = lockVersionsJsonPath(lockPath);
+        await writeFileAtomically(viewPath, lockVersionsJson(readOpamLockfile(written), readLockClosures((await readTextIfExists(viewPath)) ?? '')));
       }
       return true;
     });

@@ -1,8 +1,22 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { logger } from '../log';
-import { WORKSPACE_LOCK_FILE, inDir, lockFile, pullCommand, sha256, workspacePullCommand, type Command } from '../../domain';
+import {
+  WORKSPACE_LOCK_FILE,
+  inDir,
+  lockClosures,
+  lockFile,
+  lockVersionsJson,
+  lockVersionsJsonPath,
+  opamDependencies,
+  pullCommand,
+  readOpamLockfile,
+  sha256,
+  switchPackagesOfLockfile,
+  workspacePullCommand,
+  type Command,
+} from '../../domain';
 import { exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { duneRootView, duniverseDirs, located } from '../model';
 import { runMonorepo } from '../monorepo';
@@ -10,6 +24,26 @@ import { restoreHiddenDuniverses } from '../../adapters/duniverse';
 import { underDuneRootLock } from '../dune-root';
 import { ExecutorError, guarded, parseOptions } from '../shared';
 import { schema, type Options } from './schema';
+
+/**
+ * Records in the lockfile's JSON view each unikernel's locked dependency closure, read from the opam files of
+ * the sources just pulled, so that `nx affected` follows a bump of a package a unikernel uses only through
+ * others (see lockClosures).
+ */
+async function recordClosures(root: string, unikernels: ReadonlyArray<{ name: string; packages: readonly string[] }>): Promise<void> {
+  const lock = await readTextIfExists(join(root, WORKSPACE_LOCK_FILE));
+  if (lock === undefined) return;
+  const depsOf: Record<string, string[]> = {};
+  for (const dir of await readdir(join(root, 'duniverse')).catch(() => [] as string[])) {
+    for (const file of await readdir(join(root, 'duniverse', dir)).catch(() => [] as string[])) {
+      if (!file.endsWith('.opam')) continue;
+      depsOf[file.slice(0, -'.opam'.length)] = opamDependencies((await readTextIfExists(join(root, 'duniverse', dir, file))) ?? '');
+    }
+  }
+  const viewPath = join(root, lockVersionsJsonPath(WORKSPACE_LOCK_FILE));
+  const view = lockVersionsJson(readOpamLockfile(lock), lockClosures(unikernels, readOpamLockfile(lock), switchPackagesOfLockfile(lock), depsOf));
+  if ((await readTextIfExists(viewPath)) !== view) await writeFileAtomically(viewPath, view);
+}
 
 /** Records which lockfile a duniverse/ was pulled from, so that a pull of the same lockfile is skipped. */
 const PULLED_FROM = '.nx-mirage-pulled-from';
@@ -48,6 +82,7 @@ export default async function pullExecutor(raw: Options, context: ExecutorContex
         if (!(await runMonorepo(p.command, root, 'pull'))) return false;
         await writeFileAtomically(marker, `${digest}\n`);
       }
+      if (options.scope === 'workspace') await recordClosures(root, duneRootView(context, options.duneRoot).unikernels);
       return true;
     });
   }, context);
