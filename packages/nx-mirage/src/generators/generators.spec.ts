@@ -81,6 +81,26 @@ describe('unikernel', () => {
     expect(tree.read('unikernels/site/unikernel.ml', 'utf-8')).toContain('module Main (Data : Mirage_kv.RO) (S : Tcpip.Stack.V4V6)');
   });
 
+  it('renders generator values as OCaml string literals, not HTML-escaped text', async () => {
+    await unikernelGenerator(tree, { name: 'site', template: 'website', dataDir: 'apps/R&D/dist', skipFormat: true });
+    const source = tree.read('apps/site/config.ml', 'utf-8')!;
+    expect(source).toContain('generic_kv_ro "../R&D/dist"');
+    expect(source).not.toContain('&amp;');
+    expect(readConfigMl(source).dataDirs.map((d) => d.path)).toEqual(['../R&D/dist']);
+  });
+
+  it('keeps a crafted value inside its string and comment', async () => {
+    const crafted = 'x" *) let () = exit 1 (*';
+    await unikernelGenerator(tree, { name: 'site', template: 'website', dataDir: crafted, skipFormat: true });
+    const source = tree.read('apps/site/config.ml', 'utf-8')!;
+    const info = readConfigMl(source);
+    expect(info.problems).toEqual([]);
+    expect(info.dataDirs.map((d) => d.path)).toEqual([`../../${crafted}`]);
+    // The only top-level definitions are the template's own.
+    expect(source.match(/^let /gm)).toHaveLength(4);
+    expect(source).not.toMatch(/^let \(\) = exit/m);
+  });
+
   it('records a non-default target in nx.json and adds its dune context', async () => {
     await unikernelGenerator(tree, { name: 'u', target: 'unix', skipFormat: true });
     expect(declaredContexts(tree.read('dune-workspace', 'utf-8')!)).toEqual(['default']);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { addLocalLib } from './edit';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addLocalLib, ocamlString } from './edit';
 import { readConfigMl } from './reader';
 
 describe('addLocalLib', () => {
@@ -20,5 +24,29 @@ describe('addLocalLib', () => {
   it('refuses what it cannot edit safely', () => {
     expect(addLocalLib('open Mirage\nlet () = register "x" []\n', 'a')).toEqual({ ok: false, reason: 'it has no `main "Module" ...` call' });
     expect(addLocalLib('open Mirage\nlet a = main "A" job\nlet b = main "B" job\n', 'a')).toMatchObject({ ok: false });
+  });
+});
+
+describe('ocamlString', () => {
+  const values = ['R&D/dist', 'x" *) let () = exit 1 (*', 'back\\slash\\"', 'tab\tnew\nline\u0001\u007f', 'ünï "côdé"'];
+
+  it('is read back by the OCaml compiler as the same bytes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocaml-string-'));
+    try {
+      const file = join(dir, 'print.ml');
+      writeFileSync(file, values.map((v) => `let () = print_string ${ocamlString(v)}; print_char '\\000'\n`).join(''));
+      const out = execFileSync('ocaml', [file], { encoding: 'utf-8' });
+      expect(out.split('\0').slice(0, -1)).toEqual(values);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is one string token for the config.ml reader', () => {
+    for (const v of values) {
+      const info = readConfigMl(`open Mirage\nlet main = main "Unikernel" job\nlet () = register ${ocamlString(v)} [ main ]\n`);
+      expect(info.problems).toEqual([]);
+      expect(info.name).toBe(v);
+    }
   });
 });

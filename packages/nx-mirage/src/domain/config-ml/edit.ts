@@ -6,6 +6,24 @@ import { lexOcaml, type Token } from './lexer';
 
 export type EditResult = { ok: true; source: string; changed: boolean } | { ok: false; reason: string };
 
+/**
+ * `value` as an OCaml string literal: quotes and backslashes escaped, control characters as `\xHH`, so that no
+ * value, however crafted, can end the string (or a comment it sits in) and add code. What generators render
+ * into config.ml and unikernel.ml goes through here, never through an HTML-escaping template tag.
+ */
+export function ocamlString(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
 /** Adds `lib` to the `~local_libs` list of the `main "Module" ...` call, creating the argument if needed. */
 export function addLocalLib(source: string, lib: string): EditResult {
   const { tokens, errors } = lexOcaml(source);
@@ -26,12 +44,12 @@ export function addLocalLib(source: string, lib: string): EditResult {
       if (!close || close.offset === undefined) return { ok: false, reason: '`~local_libs` is not a literal list' };
       const before = source.slice(0, close.offset).replace(/\s*$/, '');
       const separator = items.length ? '; ' : ' ';
-      return { ok: true, changed: true, source: `${before}${separator}${JSON.stringify(lib)} ${source.slice(close.offset)}` };
+      return { ok: true, changed: true, source: `${before}${separator}${ocamlString(lib)} ${source.slice(close.offset)}` };
     }
     if (t.kind === 'lident' && (t.value === 'let' || t.value === 'in')) break;
   }
   const offset = tokens[at]!.offset! + 'main'.length;
-  return { ok: true, changed: true, source: `${source.slice(0, offset)} ~local_libs:[ ${JSON.stringify(lib)} ]${source.slice(offset)}` };
+  return { ok: true, changed: true, source: `${source.slice(0, offset)} ~local_libs:[ ${ocamlString(lib)} ]${source.slice(offset)}` };
 }
 
 /** `main` applications (unqualified or Mirage.main), not definitions of a value named main. */
