@@ -112,6 +112,28 @@ describe('a repository with unikernels, its own root dune-project and Makefile',
   });
 });
 
+describe('a repository with its own dune-workspace', () => {
+  it('fails nx sync:check, and tasks before they start, while it lacks a context a unikernel needs', async () => {
+    const { ws, nx } = await workspace();
+    ws.write('dune-workspace', '(lang dune 2.9)\n(context default)\n');
+    ws.write('apps/hello/config.ml', helloConfig('hello'));
+    ws.write('apps/hello/unikernel.ml', 'let start () = print_endline "hello"\n');
+    await ws.commit('own dune-workspace');
+    const added = await nx(['add', `nx-mirage@file:${ws.tarball}`]);
+    expect(added).toContain('dune-workspace is yours');
+    await ws.commit('nx add nx-mirage');
+    const check = await ws.nx(['sync:check']);
+    expect(check.exitCode).not.toBe(0);
+    expect(check.all).toContain('dune-workspace is yours (it has no');
+    expect(check.all).toContain('lacks the solo5 context that the targets in use (hvt) need');
+    const build = await ws.nx(['build', 'hello'], { CI: 'false' });
+    expect(build.exitCode).not.toBe(0);
+    expect(build.all).toContain('lacks the solo5 context');
+    expect(existsSync(join(ws.root, 'apps/hello/mirage'))).toBe(false);
+    expect(ws.read('dune-workspace')).toBe('(lang dune 2.9)\n(context default)\n');
+  });
+});
+
 describe('a unikernel and a local library of one name', () => {
   it('gives the library a project name of its own, and builds the unikernel with it', async () => {
     const { ws, nx } = await workspace();

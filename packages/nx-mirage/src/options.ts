@@ -26,6 +26,9 @@ const configureFlags = z
   )
   .describe('Extra flags given to `mirage configure` after -f and -t');
 
+/** A key of the `unikernels` map: a name `register` can give (see the model's project names). */
+const UNIKERNEL_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
 const targetName = (fallback: string) =>
   z
     .string({ error: 'must be a target name (a non-empty string)' })
@@ -37,6 +40,12 @@ const perUnikernel = z.strictObject({
   configureFlags: configureFlags.optional(),
 });
 
+const toolchainDir = z.string({ error: 'must be a directory path' }).min(1, { error: 'must be a directory path, not empty' });
+const compilerPackage = z
+  .string({ error: 'must be an opam compiler package, for example "ocaml-base-compiler.5.4.1" or "ocaml-system"' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.+~-]*$/, { error: 'must be an opam package name, optionally with .VERSION, for example "ocaml-base-compiler.5.4.1"' });
+const repositoryUrl = z.string().regex(/^(https?|file|git\+https?|git\+file|git\+ssh|ssh):\/\//, { error: 'must be an http(s)://, file:// or git+ URL' });
+
 const toolchainOptions = z.strictObject({
   /**
    * "path": the tools on PATH (an opam switch, Nix, the system), as set up by the user. "auto": those when they
@@ -44,18 +53,15 @@ const toolchainOptions = z.strictObject({
    */
   mode: z.enum(['path', 'auto', 'managed'], { error: 'must be "path" (tools on PATH), "auto" (PATH, else a managed opam switch) or "managed"' }).default('path'),
   /** Directory of the managed switch (opam root and state); relative to the workspace root or absolute. */
-  dir: z.string({ error: 'must be a directory path' }).min(1).default(DEFAULT_TOOLCHAIN_DIR),
+  dir: toolchainDir.default(DEFAULT_TOOLCHAIN_DIR),
   /** Compiler package of the managed switch. */
-  compiler: z
-    .string({ error: 'must be an opam compiler package, for example "ocaml-base-compiler.5.4.1" or "ocaml-system"' })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.+~-]*$/, { error: 'must be an opam package name, optionally with .VERSION, for example "ocaml-base-compiler.5.4.1"' })
-    .default(DEFAULT_COMPILER),
+  compiler: compilerPackage.default(DEFAULT_COMPILER),
   /** opam repositories of the managed switch, in priority order. */
   repositories: z
     .array(
       z.strictObject({
         name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { error: 'must be a repository name (letters, digits, _ -)' }),
-        url: z.string().regex(/^(https?|file|git\+https?|git\+file|git\+ssh|ssh):\/\//, { error: 'must be an http(s)://, file:// or git+ URL' }),
+        url: repositoryUrl,
       }),
       { error: 'must be a list of { "name": ..., "url": ... } opam repositories' },
     )
@@ -68,7 +74,15 @@ const optionsObject = z.strictObject({
     target: mirageTarget.default('hvt'),
     configureFlags: configureFlags.default([]),
     /** Per-unikernel settings, keyed by the unikernel name given to `register`. */
-    unikernels: z.record(z.string(), perUnikernel).default({}),
+    unikernels: z
+      .record(z.string(), perUnikernel)
+      .superRefine((map, ctx) => {
+        for (const key of Object.keys(map)) {
+          if (UNIKERNEL_KEY.test(key)) continue;
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is not a unikernel name: keys are the names given to `register` in config.ml (letters, digits, _ . -)' });
+        }
+      })
+      .default({}),
     /**
      * Vendor dependencies with opam-monorepo (lock and pull into duniverse/) before building, as mirage's
      * `make` does. Set to false when every library is installed in the opam switch.
@@ -154,4 +168,36 @@ export function pluginOptionsFromNxJson(nxJson: NxJsonConfiguration | undefined 
     ...first,
     additionalTargets: [...new Set([first, ...rest].flatMap((o) => o.additionalTargets))],
   };
+}
+
+/** Environment overrides of the toolchain options, each checked like the option it overrides. */
+const TOOLCHAIN_OVERRIDES = [
+  { variable: 'NX_MIRAGE_TOOLCHAIN_DIR', option: 'toolchain.dir', schema: toolchainDir },
+  { variable: 'NX_MIRAGE_OPAM_COMPILER', option: 'toolchain.compiler', schema: compilerPackage },
+  { variable: 'NX_MIRAGE_OPAM_REPOSITORY', option: 'toolchain.repositories', schema: repositoryUrl },
+] as const;
+
+export type ToolchainOverrides = Partial<Record<(typeof TOOLCHAIN_OVERRIDES)[number]['variable'], string>>;
+
+/**
+ * The NX_MIRAGE_* toolchain overrides that are set (an empty value counts as unset), validated as strictly as
+ * the nx.json options; a wrong one is refused with a message naming the variable, not nx.json.
+ */
+export function toolchainOverridesFromEnv(env: NodeJS.ProcessEnv): ToolchainOverrides {
+  const out: ToolchainOverrides = {};
+  const wrong: string[] = [];
+  for (const { variable, option, schema } of TOOLCHAIN_OVERRIDES) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    const parsed = schema.safeParse(value);
+    if (parsed.success) out[variable] = parsed.data;
+    else wrong.push(`  ${variable}=${JSON.stringify(value)} ${parsed.error.issues.map((i) => i.message).join('; ')} (it overrides the nx-mirage option ${option} of nx.json)`);
+  }
+  if (wrong.length > 0) {
+    throw new PluginOptionsError(
+      `Invalid nx-mirage environment override${wrong.length > 1 ? 's' : ''}:\n${wrong.join('\n')}\n` +
+        `Fix the value, or unset the variable (unset ${wrong.map((w) => w.trim().split('=')[0]).join(' ')}) to use nx.json's option.`,
+    );
+  }
+  return out;
 }

@@ -82,8 +82,11 @@ export interface DuneRootModel {
    */
   lockFields: Record<string, string[]>;
   problems: ModelProblem[];
-  /** Files whose unikernel cannot be inferred without breaking the graph (two unikernels of one name). */
-  duplicates: Array<{ file: string; message: string }>;
+  /**
+   * Mistakes that fail the graph, each with the file to fix: two unikernels of one name, a key of the
+   * `unikernels` option that names no unikernel of the dune root (its settings would be ignored).
+   */
+  graphErrors: Array<{ file: string; message: string }>;
 }
 
 export interface ModelInputs {
@@ -142,10 +145,12 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
     lockedVersions: {},
     lockFields: {},
     problems: [],
-    duplicates: [],
+    graphErrors: [],
   };
   const owners = new Map<string, string>();
   const found: Array<{ root: string; name: string; info: MirageConfigInfo }> = [];
+  /** Every name a configuration of the dune root registers, usable or not: settings for a broken one are no typo. */
+  const registered = new Set<string>();
   for (const { file, info } of [...inputs.configs].filter((c) => !inSkippedDirectory(c.file)).sort((a, b) => (a.file < b.file ? -1 : 1))) {
     const problems = [...info.problems];
     if (info.name !== undefined && !PROJECT_NAME.test(info.name)) {
@@ -160,6 +165,7 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
       });
     }
     const root = posix.dirname(file);
+    if (info.isMirage && info.name !== undefined && isInside(root, duneRoot)) registered.add(info.name);
     const unconfigurable = unconfigurableDirectory(root);
     if (info.isMirage && unconfigurable) problems.push({ message: unconfigurable });
     const use = info.isMirage && info.name !== undefined && problems.every((p) => tolerable(p.message));
@@ -172,7 +178,7 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
     const name = info.name!;
     const claimed = owners.get(name);
     if (claimed) {
-      model.duplicates.push({
+      model.graphErrors.push({
         file,
         message:
           `Two unikernels are named "${name}": ${claimed} and ${file}. Unikernel names become Nx project names and must be unique; ` +
@@ -182,6 +188,16 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
     }
     owners.set(name, file);
     found.push({ root, name, info });
+  }
+  for (const key of Object.keys(settings.unikernels)) {
+    if (registered.has(key)) continue;
+    const known = [...registered].sort();
+    model.graphErrors.push({
+      file: 'nx.json',
+      message:
+        `The nx-mirage option "unikernels" has settings for "${key}", but no config.ml of the dune root "${duneRoot}" registers a unikernel of that name ` +
+        `(${known.length ? `unikernels: ${known.join(', ')}` : 'it has no unikernel'}). Fix the key in nx.json, or remove the entry.`,
+    });
   }
 
   const duneFiles: Array<{ file: string; info: DuneFileInfo }> = [];

@@ -11,6 +11,7 @@ import { MIRAGE_TARGETS, type UnikernelRef } from '../domain';
 import { ToolError } from '../adapters/process';
 import { ToolchainError } from '../adapters/managed-switch';
 import { formatZodError } from '../utils/zod';
+import { PluginOptionsError } from '../options';
 import { useToolchain } from './use-toolchain';
 
 export const mirageTargetOption = z
@@ -75,7 +76,7 @@ export function unikernelOf(context: ExecutorContext, options: UnikernelOptions)
 
 /** Errors a user can hit and fix: reported as their message alone, with a non-zero exit. */
 export function isUserError(e: unknown): e is Error {
-  return e instanceof ExecutorError || e instanceof ToolError || e instanceof ToolchainError;
+  return e instanceof ExecutorError || e instanceof ToolError || e instanceof ToolchainError || e instanceof PluginOptionsError;
 }
 
 /**

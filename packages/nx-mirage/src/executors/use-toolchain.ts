@@ -24,7 +24,7 @@ import { readTextIfExists } from '../adapters/files';
 import { SWITCH_STATE_FILE, ToolchainError, ensureManagedSwitch, type ManagedToolchain } from '../adapters/managed-switch';
 import { checkFindlibToolchain, findlibConfFiles, onPath } from '../adapters/toolchain';
 import { opamPluginAvailable } from '../adapters/path-lookup';
-import { pluginOptionsFromNxJson, type NormalizedPluginOptions } from '../options';
+import { pluginOptionsFromNxJson, toolchainOverridesFromEnv, type NormalizedPluginOptions } from '../options';
 import { duneRoots, targetsInUse } from './model';
 
 export interface ResolvedToolchain {
@@ -37,12 +37,13 @@ export interface ResolvedToolchain {
 /** Runtime overrides for CI and mirrors: they change the key like the nx.json options do. */
 export function toolchainSettings(options: NormalizedPluginOptions, workspaceRoot: string, env: NodeJS.ProcessEnv = process.env) {
   const t = options.toolchain;
-  const dir = env['NX_MIRAGE_TOOLCHAIN_DIR'] || t.dir;
-  const repository = env['NX_MIRAGE_OPAM_REPOSITORY'];
+  const overrides = toolchainOverridesFromEnv(env);
+  const dir = overrides.NX_MIRAGE_TOOLCHAIN_DIR ?? t.dir;
+  const repository = overrides.NX_MIRAGE_OPAM_REPOSITORY;
   return {
     mode: t.mode,
     dir: isAbsolute(dir) ? dir : resolve(workspaceRoot, dir),
-    compiler: env['NX_MIRAGE_OPAM_COMPILER'] || t.compiler,
+    compiler: overrides.NX_MIRAGE_OPAM_COMPILER ?? t.compiler,
     repositories: repository ? [{ name: 'default', url: repository }] : t.repositories,
   };
 }

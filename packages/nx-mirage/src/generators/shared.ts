@@ -65,9 +65,10 @@ export function writeRootFiles(
 
 /**
  * Brings a dune root in step with its targets: nx-mirage's root files and the JSON view of every lockfile.
- * Returns what was out of step (empty when nothing was written), and what is wrong with files the user owns.
+ * Returns what was out of step (`outOfSync`, empty when nothing was written), and what is wrong with files the
+ * user owns (`problems`: nx-mirage cannot fix them, and builds needing them would fail).
  */
-export function syncDuneRoot(tree: Tree, duneRoot: string, targets: MirageTarget[], rootIsUnikernel: boolean): string[] {
+export function syncDuneRoot(tree: Tree, duneRoot: string, targets: MirageTarget[], rootIsUnikernel: boolean): { outOfSync: string[]; problems: string[] } {
   const { written, problems } = writeRootFiles(tree, duneRoot, targets, { rootIsUnikernel });
   // The JSON view of each lockfile, which inputs select packages from (also written by the lock target).
   const views: string[] = [];
@@ -81,11 +82,13 @@ export function syncDuneRoot(tree: Tree, duneRoot: string, targets: MirageTarget
       views.push(target);
     }
   });
-  return [
-    ...(written.length ? [`The dune root files ${written.join(', ')} do not match the mirage targets in use.`] : []),
-    ...(views.length ? [`The package versions of ${views.join(', ')} do not match their lockfiles.`] : []),
-    ...problems,
-  ];
+  return {
+    outOfSync: [
+      ...(written.length ? [`The dune root files ${written.join(', ')} do not match the mirage targets in use.`] : []),
+      ...(views.length ? [`The package versions of ${views.join(', ')} do not match their lockfiles.`] : []),
+    ],
+    problems,
+  };
 }
 
 /** Appends the lines of `entries` that `.gitignore` at `path` lacks, under a comment; returns whether it changed. */

@@ -355,6 +355,32 @@ describe('createNodes', () => {
     await expect(infer({ tagret: 'hvt' })).rejects.toThrow(/unknown option "tagret"; allowed: target, configureFlags, unikernels/);
     await expect(infer({ unikernels: { uk: { target: 'spt', flags: [] } } })).rejects.toThrow(/unknown option "flags" in "unikernels.uk"; allowed: target, configureFlags/);
     await expect(infer({ buildTargetName: 'configure' })).rejects.toThrow(/"buildTargetName": is "configure", the same as configureTargetName/);
+    await expect(infer({ unikernels: { 'a b': { target: 'spt' } } })).rejects.toThrow(/"unikernels.a b": is not a unikernel name/);
+  });
+
+  it('refuses settings for a unikernel that does not exist (a typo), but not for one whose config.ml is broken', async () => {
+    ws.write('uk/config.ml', unikernel('net'));
+    ws.write('broken/config.ml', 'open Mirage\nlet main = main "Unikernel" job ~packages:[\nlet () = register "broken" [ main ]\n');
+    const error = await infer({ unikernels: { nset: { target: 'unix' } } }).catch((e: unknown) => e);
+    const aggregate = error as { errors: Array<[string, Error]> };
+    expect(aggregate.errors.map(([file, e]) => [file, e.message])).toEqual([
+      [
+        'nx.json',
+        'The nx-mirage option "unikernels" has settings for "nset", but no config.ml of the dune root "." registers a unikernel of that name (unikernels: broken, net). Fix the key in nx.json, or remove the entry.',
+      ],
+    ]);
+    vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const p = projects(await infer({ unikernels: { net: { target: 'unix' }, broken: { target: 'spt' } } }));
+    expect(p['uk']!.targets!['build']!.options).toMatchObject({ target: 'unix' });
+  });
+
+  it('does not infer a unikernel whose name is too long for the files named after it', async () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    ws.write('long/config.ml', unikernel('u'.repeat(300)));
+    ws.write('ok/config.ml', unikernel('ok'));
+    const p = projects(await infer());
+    expect(Object.values(p).map((x) => x.name).sort()).toEqual(['@nx-mirage', 'ok']);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('long/config.ml:4 is not used as a MirageOS unikernel: the unikernel name has 300 characters; artifacts and opam files are named after it, so it must have at most 200'));
   });
 
   it('caches parse results by file content: a warm run parses nothing, an edit parses one file', async () => {

@@ -75,9 +75,9 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
       const externalNodes = opamNodes(model);
       results[0] = [file, { projects: { ...first.projects, [root.root]: root }, ...(Object.keys(externalNodes).length ? { externalNodes } : {}) }];
     }
-    if (model.duplicates.length > 0) {
+    if (model.graphErrors.length > 0) {
       throw new AggregateCreateNodesError(
-        model.duplicates.map((d) => [d.file, new Error(d.message)]),
+        model.graphErrors.map((d) => [d.file, new Error(d.message)]),
         results,
       );
     }

@@ -8,6 +8,7 @@ import {
   addDependenciesToPackageJson,
   createProjectGraphAsync,
   formatFiles,
+  logger,
   readNxJson,
   runTasksInSerial,
   updateNxJson,
@@ -81,7 +82,7 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
   // What the sync generator would write, from the unikernels already in the tree: a repository with
   // unikernels builds right after `nx add`, in CI too, without an `nx sync` first.
   const model = modelOfTree(tree);
-  syncDuneRoot(tree, model.duneRoot, model.targets, rootHasUnikernel(model));
+  for (const problem of syncDuneRoot(tree, model.duneRoot, model.targets, rootHasUnikernel(model)).problems) logger.warn(`nx-mirage: ${problem}`);
   addGitignoreEntries(tree, '.gitignore', 'nx-mirage: dune builds and vendored OCaml sources', ['_build/', '_build.unikraft-*/', 'duniverse/', '.nx-mirage/']);
 
   if (!options.skipPackageJson) {

@@ -13,6 +13,11 @@ export default async function syncDuneRootGenerator(tree: Tree): Promise<{ outOf
   const graph = await createProjectGraphAsync();
   const roots = modelFromProjects(Object.fromEntries(Object.entries(graph.nodes).map(([name, node]) => [name, node.data])));
   if (!roots.some((r) => r.duneRoot === options.duneRoot)) roots.push({ duneRoot: options.duneRoot, project: '', unikernels: [], libraries: [], targets: [...options.additionalTargets] });
-  const messages = roots.flatMap((r) => syncDuneRoot(tree, r.duneRoot, r.targets, rootHasUnikernel(r)));
+  const results = roots.map((r) => syncDuneRoot(tree, r.duneRoot, r.targets, rootHasUnikernel(r)));
+  // A user-owned file that lacks what a target needs cannot be synced: fail (`nx sync:check` exits non-zero, and
+  // tasks do not start), since Nx reports a sync generator's message only when it changed files.
+  const problems = results.flatMap((r) => r.problems);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  const messages = results.flatMap((r) => r.outOfSync);
   return messages.length ? { outOfSyncMessage: messages.join('\n') } : undefined;
 }

@@ -3,7 +3,7 @@
  * runtime arguments declared in the unikernel), from one of three templates, plus the .gitignore of the files
  * mirage generates, the target in nx.json when it is not the default, and the dune root files in step.
  */
-import { createProjectGraphAsync, formatFiles, generateFiles, getProjects, readNxJson, updateNxJson, writeJson, type Tree } from '@nx/devkit';
+import { createProjectGraphAsync, formatFiles, generateFiles, getProjects, logger, readNxJson, updateNxJson, writeJson, type Tree } from '@nx/devkit';
 import { join, posix } from 'node:path';
 import { ocamlString, rootHasUnikernel } from '../../domain';
 import { initGenerator, isRegistered } from '../init/generator';
@@ -55,7 +55,7 @@ export async function unikernelGenerator(tree: Tree, raw: UnikernelOptions) {
   }
   if (options.target && options.target !== plugin.target) setUnikernelTarget(tree, options.name, options.target);
   const model = modelOfTree(tree);
-  writeRootFiles(tree, plugin.duneRoot, model.targets, { rootIsUnikernel: rootHasUnikernel(model) });
+  for (const problem of writeRootFiles(tree, plugin.duneRoot, model.targets, { rootIsUnikernel: rootHasUnikernel(model) }).problems) logger.warn(`nx-mirage: ${problem}`);
   if (!options.skipFormat) await formatFiles(tree);
   return init;
 }
