@@ -18,7 +18,7 @@ describe('NX_MIRAGE_* toolchain overrides', () => {
       /NX_MIRAGE_OPAM_COMPILER="--help" must be an opam package name, optionally with \.VERSION.*\(it overrides the nx-mirage option toolchain\.compiler of nx\.json\)\nFix the value, or unset the variable \(unset NX_MIRAGE_OPAM_COMPILER\)/,
     );
     expect(() => toolchainSettings(options, '/ws', { NX_MIRAGE_OPAM_REPOSITORY: 'ftp://mirror/opam', NX_MIRAGE_OPAM_COMPILER: '-v' })).toThrow(
-      /overrides:\n  NX_MIRAGE_OPAM_COMPILER="-v" .*\n  NX_MIRAGE_OPAM_REPOSITORY="ftp:\/\/mirror\/opam" must be an http\(s\):\/\/, file:\/\/ or git\+ URL/,
+      /overrides:\n {2}NX_MIRAGE_OPAM_COMPILER="-v" .*\n {2}NX_MIRAGE_OPAM_REPOSITORY="ftp:\/\/mirror\/opam" must be an http\(s\):\/\/, file:\/\/ or git\+ URL/,
     );
     expect(() => toolchainOverridesFromEnv({ NX_MIRAGE_OPAM_REPOSITORY: 'ftp://x' })).not.toThrow(/nx\.json \(plugins entry/);
   });

@@ -1,7 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch } from '../batch-results';
 import { buildUnikernels } from './build-unikernels';
-import { buildSchema, type BuildOptions } from './schema';
+import { schema as buildSchema, type BuildOptions } from './schema';
 
 /**
  * Batch implementation (preferBatch): every unikernel build of one Nx run goes to one dune invocation per

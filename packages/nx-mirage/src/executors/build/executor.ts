@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { guarded, parseOptions, unikernelOf } from '../shared';
 import { buildUnikernels } from './build-unikernels';
-import { buildSchema, type BuildOptions } from './schema';
+import { schema as buildSchema, type BuildOptions } from './schema';
 
 /** Builds one unikernel; `nx run-many` and affected builds use the batch implementation (one dune call). */
 export default async function buildExecutor(raw: BuildOptions, context: ExecutorContext) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { artifactFileName } from '../../domain';
 import { unikernelOptions } from '../shared';
 
-export const buildSchema = z
+export const schema = z
   .strictObject({
     ...unikernelOptions,
     artifact: z.string().describe('The artifact file name in dist/, derived from name and target; set by the plugin'),
@@ -19,4 +19,4 @@ export const buildSchema = z
   })
   .describe('Build the unikernel with dune in its build context');
 
-export type BuildOptions = z.input<typeof buildSchema>;
+export type BuildOptions = z.input<typeof schema>;

@@ -1,7 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch } from '../batch-results';
 import { configureUnikernels } from './configure-unikernels';
-import { configureSchema, type ConfigureOptions } from './schema';
+import { schema as configureSchema, type ConfigureOptions } from './schema';
 
 /**
  * Batch implementation: the configure tasks of one Nx run finish together, so the builds that depend on them

@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { guarded, parseOptions, unikernelOf } from '../shared';
 import { configureUnikernels } from './configure-unikernels';
-import { configureSchema, type ConfigureOptions } from './schema';
+import { schema as configureSchema, type ConfigureOptions } from './schema';
 
 /** `mirage configure -f DIR/config.ml -t TARGET` from the dune root, for one unikernel. */
 export default async function configureExecutor(raw: ConfigureOptions, context: ExecutorContext) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { unikernelOptions } from '../shared';
 
-export const configureSchema = z
+export const schema = z
   .strictObject({
     ...unikernelOptions,
     configureFlags: z
@@ -11,4 +11,4 @@ export const configureSchema = z
   })
   .describe('Run mirage configure for the unikernel, from the dune root');
 
-export type ConfigureOptions = z.input<typeof configureSchema>;
+export type ConfigureOptions = z.input<typeof schema>;

@@ -5,7 +5,7 @@ import type { ToolchainCheck } from '../../adapters/toolchain';
 import { runCommand } from '../../adapters/process';
 import { prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
 import { ExecutorError, guarded, parseOptions } from '../shared';
-import { duneSchema, type DuneOptions } from './schema';
+import { schema as duneSchema, type DuneOptions } from './schema';
 
 /**
  * The contexts to build a library in: those of the unikernel builds that depend on it in this run (their

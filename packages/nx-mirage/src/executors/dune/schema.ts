@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const duneSchema = z
+export const schema = z
   .strictObject({
     dir: z.string().describe('The directory, relative to the dune root; set by the plugin'),
     duneRoot: z.string().default('.').describe('The dune root, relative to the workspace root; set by the plugin'),
@@ -10,4 +10,4 @@ export const duneSchema = z
   })
   .describe('Run dune for an OCaml library directory in the dune root');
 
-export type DuneOptions = z.input<typeof duneSchema>;
+export type DuneOptions = z.input<typeof schema>;

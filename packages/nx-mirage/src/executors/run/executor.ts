@@ -6,7 +6,7 @@ import { inDir, manifestFileName, planRun, sha256, type ArtifactManifest } from 
 import { readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { runForwardingSignals } from '../../adapters/process';
 import { ExecutorError, guarded, parseOptions, unikernelOf } from '../shared';
-import { runSchema, type RunOptions } from './schema';
+import { schema as runSchema, type RunOptions } from './schema';
 
 /**
  * Runs dist/NAME[.ext] with the program its manifest's ABI calls for, after checking that the artifact is the

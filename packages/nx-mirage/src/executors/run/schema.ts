@@ -7,7 +7,7 @@ const devices = (option: 'net' | 'block', what: string, example: string) =>
     .default({})
     .describe(`${what} by device name, as the manifest names the devices: --${option}.${example}`);
 
-export const runSchema = z
+export const schema = z
   .strictObject({
     ...unikernelOptions,
     artifact: z.string().describe('The artifact file name in dist/; set by the plugin'),
@@ -19,4 +19,4 @@ export const runSchema = z
   })
   .describe('Run the built unikernel with the program its ABI needs');
 
-export type RunOptions = z.input<typeof runSchema>;
+export type RunOptions = z.input<typeof schema>;

@@ -20,7 +20,7 @@ import { addPluginFn } from '../../plugins/nx-internals';
 import { packageInfo } from '../../utils/package-info';
 import { rootHasUnikernel } from '../../domain';
 import { addGitignoreEntries, modelOfTree, parseGeneratorOptions, syncDuneRoot } from '../shared';
-import { initSchema, type InitOptions } from './schema';
+import { schema as initSchema, type InitOptions } from './schema';
 
 const PLUGIN = 'nx-mirage';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const initSchema = z
+export const schema = z
   .strictObject({
     skipFormat: z.boolean().default(false).describe('Skip formatting files'),
     skipPackageJson: z.boolean().default(false).describe('Do not add nx-mirage to devDependencies'),
@@ -12,4 +12,4 @@ export const initSchema = z
   })
   .describe('Register nx-mirage in nx.json and set up the dune root for MirageOS unikernels');
 
-export type InitOptions = z.input<typeof initSchema>;
+export type InitOptions = z.input<typeof schema>;

@@ -6,7 +6,7 @@ import { formatFiles, generateFiles, visitNotIgnoredFiles, type Tree } from '@nx
 import { join, posix } from 'node:path';
 import { addLocalLib } from '../../domain';
 import { GeneratorError, parseGeneratorOptions, pluginOptions, modelOfTree, workspaceDirectory } from '../shared';
-import { librarySchema, type LibraryOptions } from './schema';
+import { schema as librarySchema, type LibraryOptions } from './schema';
 
 export async function libraryGenerator(tree: Tree, raw: LibraryOptions) {
   const options = parseGeneratorOptions(librarySchema, raw, 'library');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const librarySchema = z
+export const schema = z
   .strictObject({
     name: z
       .string({ error: 'is required: the library name, for example "shared"' })
@@ -17,4 +17,4 @@ export const librarySchema = z
   })
   .describe('Generate an OCaml library that unikernels use through local_libs');
 
-export type LibraryOptions = z.input<typeof librarySchema>;
+export type LibraryOptions = z.input<typeof schema>;

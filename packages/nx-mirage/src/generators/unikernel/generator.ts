@@ -17,7 +17,7 @@ import {
   workspaceDirectory,
   writeRootFiles,
 } from '../shared';
-import { unikernelSchema, type UnikernelOptions } from './schema';
+import { schema as unikernelSchema, type UnikernelOptions } from './schema';
 
 export async function unikernelGenerator(tree: Tree, raw: UnikernelOptions) {
   const options = parseGeneratorOptions(unikernelSchema, raw, 'unikernel');

@@ -3,7 +3,7 @@ import { MIRAGE_TARGETS } from '../../domain';
 
 export const TEMPLATES = ['hello', 'network', 'website'] as const;
 
-export const unikernelSchema = z
+export const schema = z
   .strictObject({
     name: z
       .string({ error: 'is required: the unikernel name, for example "hello"' })
@@ -42,4 +42,4 @@ export const unikernelSchema = z
   })
   .describe('Generate a MirageOS unikernel (config.ml and unikernel.ml, mirage 4.11 API)');
 
-export type UnikernelOptions = z.input<typeof unikernelSchema>;
+export type UnikernelOptions = z.input<typeof schema>;
