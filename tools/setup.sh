@@ -24,7 +24,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 echo "setup: ocaml $(ocamlfind ocamlopt -version), dune $(dune --version), opam $(opam --version)"
 
-# npm install, not npm ci: this registry lacks the optional Nx binaries of other platforms, so the lockfile cannot list
-# them and npm ci refuses it; npm install keeps the locked versions and skips what is missing.
-npm install --no-audit --no-fund
+# npm ci: exactly the committed lockfile (complete, with every platform's optional Nx binary), which it never rewrites.
+npm ci --no-audit --no-fund
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git diff --quiet -- package-lock.json; then
+  echo "setup: package-lock.json changed during set-up; a set-up must leave the tree as it found it" >&2
+  git --no-pager diff --stat -- package-lock.json >&2
+  exit 1
+fi
 echo "setup: node for tests $(node_modules/.bin/node --version) (machine node $(node --version))"
