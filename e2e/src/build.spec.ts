@@ -23,8 +23,8 @@ function duneBuilds(): string[] {
 
 function unikernel(dir: string, name: string, libs: string[] = []) {
   const local = libs.length ? ` ~local_libs:[ ${libs.map((l) => `"${l}"`).join('; ')} ]` : '';
-  ws.write(`${dir}/config.ml`, `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\nlet main = main "Unikernel"${local} job\nlet _net = default_network\nlet () = register "${name}" [ main ]\n`);
-  ws.write(`${dir}/unikernel.ml`, libs.length ? `let start () = print_endline (Shared.hello "${name}")\n` : `let start () = print_endline "${name}"\n`);
+  ws.write(`${dir}/config.ml`, `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\nlet main = main "Unikernel"${local} (network @-> job)\nlet () = register "${name}" [ main $ default_network ]\n`);
+  ws.write(`${dir}/unikernel.ml`, libs.length ? `let start _net = print_endline (Shared.hello "${name}")\n` : `let start _net = print_endline "${name}"\n`);
 }
 
 async function nx(args: string[]) {
@@ -136,14 +136,14 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
 
   it('a unikernel whose config.ml does not compile fails alone: the others lock, pull and build', async () => {
     unikernel('unikernels/broken', 'broken', ['shared']);
-    ws.write('unikernels/broken/config.ml', ws.read('unikernels/broken/config.ml').replace('[ main ]', '[ main; 42 ]'));
+    ws.write('unikernels/broken/config.ml', ws.read('unikernels/broken/config.ml').replace('[ main $ default_network ]', '[ main $ default_network; 42 ]'));
     ws.write('unikernels/uk1/unikernel.ml', 'let start () = print_endline (Shared.hello "uk1, again")\n');
     try {
       const before = duneBuilds().length;
       const r = await ws.nx(['run-many', '-t', 'build'], env);
       expect(r.exitCode).not.toBe(0);
       // mirage's own message, with the file and line, from broken's configure task.
-      expect(r.all).toContain('File "unikernels/broken/config.ml", line 5');
+      expect(r.all).toContain('File "unikernels/broken/config.ml", line 4');
       expect(r.all).toContain('Error: This expression has type int but an expression was expected of type');
       expect(r.all).toMatch(/Tasks not run because their dependencies failed[^]*- broken:build/);
       expect(r.all).toContain('✔  nx run @nx-mirage:lock');

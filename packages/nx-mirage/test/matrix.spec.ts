@@ -33,13 +33,15 @@ beforeAll(() => {
   });
   mirageLog = m.ws.path('.mirage.log');
   m.activate({ MIRAGE_STANDIN_LOG: mirageLog });
+  // The unikernels the options name exist from the start: settings for a unikernel that does not exist fail the graph.
+  writeUnikernel(m.ws, HOSTILE_DIR, 'odd');
+  writeUnikernel(m.ws, 'apps/kill', 'kill');
 });
 
 afterAll(() => m?.cleanup());
 
 describe('hostile input is passed verbatim or rejected, never run by a shell', () => {
   it('builds a unikernel in a directory named with quotes, $, backticks, & | > *', async () => {
-    writeUnikernel(m.ws, HOSTILE_DIR, 'odd');
     const configure = await target('odd', 'configure');
     expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });
     // mirage got the path as a single argument.
@@ -142,7 +144,6 @@ describe('faults', () => {
 
   it('a dune killed mid-build leaves the previous artifact and manifest, and the next build succeeds', async () => {
     const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
-    writeUnikernel(m.ws, 'apps/kill', 'kill');
     const configure = await target('kill', 'configure');
     const build = await target('kill', 'build');
     expect(await configureExecutor(configure.options as never, configure.ctx)).toEqual({ success: true });

@@ -22,13 +22,15 @@ export function writeSharedLibrary(ws: TempWorkspace, dir = 'libs/shared', name 
 
 export function writeUnikernel(ws: TempWorkspace, dir: string, name: string, opts: { localLibs?: string[]; network?: boolean; block?: string } = {}): void {
   const libs = opts.localLibs?.length ? ` ~local_libs:[ ${opts.localLibs.map((l) => `"${l}"`).join('; ')} ]` : '';
-  const devices = [opts.network ? 'default_network' : '', opts.block ? `(block_of_file "${opts.block}")` : ''].filter(Boolean);
+  // Devices are passed to main, as mirage needs them to be devices of the unikernel.
+  const devices = [...(opts.network ? [['network', 'default_network']] : []), ...(opts.block ? [['block', `(block_of_file "${opts.block}")`]] : [])];
+  const typ = [...devices.map(([t]) => t), 'job'].join(' @-> ');
   ws.write(
     `${dir}/config.ml`,
-    `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\n\nlet main = main "Unikernel"${libs} job\n${devices.length ? `let _devices = [ ${devices.join('; ')} ]\n` : ''}let () = register "${name}" [ main ]\n`,
+    `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\n\nlet main = main "Unikernel"${libs} (${typ})\nlet () = register "${name}" [ main${devices.map(([, d]) => ` $ ${d}`).join('')} ]\n`,
   );
   const body = opts.localLibs?.includes('shared') ? `print_endline (Shared.greeting "${name}"); Printf.printf "%d\\n" (Shared.checksum ())` : `print_endline "${name} says hello"`;
-  ws.write(`${dir}/unikernel.ml`, `let start () = ${body}\n`);
+  ws.write(`${dir}/unikernel.ml`, `let start ${devices.length ? devices.map(() => '_').join(' ') : '()'} = ${body}\n`);
 }
 
 export class MirageWorkspace {

@@ -21,14 +21,15 @@ const tenderCalls = (): Array<{ program: string; argv: string[] }> =>
   existsSync(tenderLog) ? readFileSync(tenderLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
 
 beforeAll(async () => {
-  m = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { monorepo: false, unikernels: { echo: { target: 'unix' } } } }] });
+  m = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { monorepo: false, unikernels: { echo: { target: 'unix' }, netx: { target: 'xen' } } } }] });
   tenderLog = m.ws.path('.tender.log');
   m.pathPrefix = [TENDERS];
   m.activate({ TENDER_LOG: tenderLog });
   writeUnikernel(m.ws, 'uk', 'uk', { network: true });
+  writeUnikernel(m.ws, 'netx', 'netx', { network: true, block: 'disk.img' });
   m.ws.write('echo/config.ml', 'open Mirage\nlet main = main "Unikernel" job\nlet () = register "echo" [ main ]\n');
   m.ws.write('echo/unikernel.ml', 'let start () = Array.iteri (fun i a -> if i > 0 then print_endline a) Sys.argv; exit (Array.length Sys.argv - 1)\n');
-  for (const p of ['uk', 'echo']) {
+  for (const p of ['uk', 'echo', 'netx']) {
     const ctx = await m.context(p);
     const targets = ctx.projectsConfigurations.projects[p]!.targets!;
     expect(await configureExecutor(targets['configure']!.options as never, ctx)).toEqual({ success: true });
@@ -90,6 +91,31 @@ describe('run', () => {
       expect(tenderCalls()).toHaveLength(before);
     } finally {
       writeFileSync(hvt, original);
+      error.mockRestore();
+    }
+  });
+
+  it('runs a Xen unikernel with xl on mirage\'s template, rendered with the devices, memory and arguments given', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const rendered = m.ws.path('netx/dist/netx.xen.run.xl');
+    try {
+      // The manifest of a Xen unikernel lists no devices: they are checked against the xl template.
+      expect(JSON.parse(readFileSync(m.ws.path('netx/dist/netx.xen.manifest.json'), 'utf8')).devices).toEqual([]);
+      expect(await run('netx', { net: { service: 'br1' } })).toEqual({ success: false });
+      expect(String(error.mock.calls.at(-1)?.[0])).toBe('--net.service: the Xen configuration has no network device "service" (its networks: "0")');
+      expect(await run('netx', { args: ['two words'] })).toEqual({ success: false });
+      expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/^runtime arguments "two words" cannot reach a Xen unikernel intact/);
+      expect(existsSync(rendered)).toBe(false);
+      // No xl on this machine: the configuration is written, then the missing program is named.
+      expect(await run('netx', { net: { '0': 'xenbr1' }, block: { 'disk.img': '/srv/data.img' }, memory: 64, args: ['--hello=xen'] })).toEqual({ success: false });
+      expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/`xl` was not found on PATH/);
+      expect(readFileSync(rendered, 'utf8')).toBe(
+        "name = 'netx'\nkernel = 'netx.xen'\ntype = 'pvh'\nmemory = 64\non_crash = 'preserve'\n\n" +
+          "disk = [ 'format=raw, vdev=xvdb, access=rw, target=/srv/data.img' ]\n\n" +
+          '# if your system uses openvswitch then either edit /etc/xen/xl.conf and set\n#     vif.default.script="vif-openvswitch"\n# or add "script=vif-openvswitch," before the "bridge=" below:\n' +
+          "vif = [ 'bridge=xenbr1' ]\nextra = '--hello=xen'\n",
+      );
+    } finally {
       error.mockRestore();
     }
   });

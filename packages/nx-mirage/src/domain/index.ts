@@ -14,3 +14,4 @@ export * from './graph';
 export * from './runner';
 export * from './toolchain';
 export * from './model';
+export * from './xen';

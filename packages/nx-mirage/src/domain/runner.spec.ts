@@ -72,8 +72,19 @@ describe('planRun', () => {
   it('runs virtio, xen and the unikraft backends with their programs', () => {
     const virtio = planRun(request({ manifest: manifest({ abi: { kind: 'solo5', target: 'virtio', version: 1 } }), memory: 128, args: ['-v'] }));
     expect(virtio.ok && virtio.command).toEqual({ file: 'solo5-virtio-run', args: ['-n', 'tap0', '-d', 'disk.img', '-m', '128', '/ws/u/dist/u.hvt', '--', '-v'] });
-    const xen = planRun(request({ kernel: '/ws/u/dist/u.xen', manifest: manifest({ abi: { kind: 'solo5', target: 'xen', version: 1 }, devices: [] }), net: {}, block: {}, memory: 64 }));
-    expect(xen.ok && xen.command).toEqual({ file: 'xl', args: ['create', '-c', '/ws/u/dist/u.xl', 'memory=64'] });
+    const xen = planRun(
+      request({
+        kernel: '/ws/u/dist/u.xen',
+        manifest: manifest({ target: 'xen', abi: { kind: 'solo5', target: 'xen', version: 1 }, devices: [] }),
+        net: {},
+        block: {},
+        memory: 64,
+        vmConfigPath: '/ws/u/dist/u.xen.run.xl',
+        xen: { template: "name = '@NAME@'\nkernel = '@KERNEL@'\nmemory = @MEMORY@\n", example: "name = 'u'\nkernel = 'u.xen'\nmemory = 256\n" },
+      }),
+    );
+    expect(xen.ok && xen.command).toEqual({ file: 'xl', args: ['create', '-c', '/ws/u/dist/u.xen.run.xl'] });
+    expect(xen.ok && xen.vmConfig).toBe("name = 'u'\nkernel = 'u.xen'\nmemory = 64\n");
     const qemu = planRun(request({ kernel: '/k.qemu', manifest: manifest({ abi: { kind: 'unikraft', backend: 'qemu' }, devices: [] }), net: {}, block: {}, args: ['a', 'b'] }));
     expect(qemu.ok && qemu.command.args).toEqual(['-nographic', '-nodefaults', '-serial', 'stdio', '-kernel', '/k.qemu', '-append', 'a b']);
     const fc = planRun(request({ kernel: '/k.fc', manifest: manifest({ abi: { kind: 'unikraft', backend: 'firecracker' }, devices: [] }), net: {}, block: {}, memory: 256 }));

@@ -5,6 +5,7 @@
 import type { ArtifactManifest } from './manifest';
 import type { Command } from './unikernel';
 import type { Solo5DeviceType } from './solo5-elf';
+import { renderXenConfig } from './xen';
 
 export interface RunRequest {
   /** Absolute path of the artifact. */
@@ -20,11 +21,15 @@ export interface RunRequest {
   args: string[];
   /** Extra arguments for the program that runs it, before the kernel path. */
   tenderArgs: string[];
-  /** Where to write a generated VM configuration (firecracker). */
+  /** Where to write a generated VM configuration (firecracker; xen: the rendered xl configuration). */
   vmConfigPath: string;
+  /** Xen: `NAME.xl.in` and `NAME.xl` from beside the kernel (mirage's template and its defaults). */
+  xen?: { template?: string; example?: string };
 }
 
 export type RunPlan = { ok: true; command: Command; vmConfig?: string } | { ok: false; problems: string[] };
+
+const basename = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 const OPTION_OF: Record<Solo5DeviceType, 'net' | 'block'> = { NET_BASIC: 'net', BLOCK_BASIC: 'block' };
 const EXAMPLE: Record<'net' | 'block', string> = { net: 'tap0', block: 'disk.img' };
@@ -59,9 +64,11 @@ export function deviceProblems(manifest: ArtifactManifest, net: Record<string, s
 }
 
 export function planRun(r: RunRequest): RunPlan {
+  const abi = r.manifest.abi;
+  // Xen devices are in the xl configuration, not in the manifest (mirage writes "devices": [] for xen and qubes).
+  if (abi.kind === 'solo5' && abi.target === 'xen') return planXen(r);
   const problems = deviceProblems(r.manifest, r.net, r.block);
   if (problems.length) return { ok: false, problems };
-  const abi = r.manifest.abi;
   if (abi.kind === 'host') return { ok: true, command: { file: r.kernel, args: [...r.args] } };
   if (abi.kind === 'solo5') {
     switch (abi.target) {
@@ -77,12 +84,6 @@ export function planRun(r: RunRequest): RunPlan {
         if (net.length > 1 || block.length > 1) return { ok: false, problems: ['solo5-virtio-run attaches at most one network and one block device'] };
         const args = [...(net[0] ? ['-n', net[0]] : []), ...(block[0] ? ['-d', block[0]] : []), ...(r.memory ? ['-m', String(r.memory)] : []), ...r.tenderArgs];
         return { ok: true, command: { file: 'solo5-virtio-run', args: [...args, r.kernel, ...(r.args.length ? ['--', ...r.args] : [])] } };
-      }
-      case 'xen': {
-        // xl takes key=value overrides of the configuration mirage generates beside the kernel.
-        const xl = r.kernel.replace(/\.xen$/, '.xl');
-        const overrides = [...(r.memory ? [`memory=${r.memory}`] : []), ...(r.args.length ? [`extra=${JSON.stringify(r.args.join(' '))}`] : [])];
-        return { ok: true, command: { file: 'xl', args: ['create', '-c', ...r.tenderArgs, xl, ...overrides] } };
       }
       default:
         return { ok: false, problems: [`${r.manifest.artifact} has the Solo5 ${abi.target} ABI, which has no standalone program to run it (Muen system policies and Genode are outside nx-mirage)`] };
@@ -106,4 +107,27 @@ export function planRun(r: RunRequest): RunPlan {
     2,
   );
   return { ok: true, command: { file: 'firecracker', args: ['--no-api', ...r.tenderArgs, '--config-file', r.vmConfigPath] }, vmConfig };
+}
+
+/**
+ * Xen: mirage's `NAME.xl.in` rendered with the devices, memory and arguments given (see xen.ts), written as the
+ * VM configuration, then `xl create -c` of it. A qubes unikernel has no xl configuration: it boots as a Qubes VM.
+ */
+function planXen(r: RunRequest): RunPlan {
+  const kernel = basename(r.kernel);
+  if (r.manifest.target === 'qubes') {
+    return {
+      ok: false,
+      problems: [
+        `${kernel} is a Qubes unikernel: it boots as the kernel of a Qubes VM, which nx run cannot start, and mirage writes no xl configuration for it. ` +
+          `Copy dist/${kernel} to dom0 and set it as a VM's kernel (for example with qubes-test-mirage: test-unikernel ${kernel} VM), or build for xen to run it with xl.`,
+      ],
+    };
+  }
+  if (r.xen?.template === undefined) {
+    return { ok: false, problems: [`${kernel.replace(/\.xen$/, '.xl.in')} is missing beside ${kernel}: rebuild the unikernel (mirage writes it with the xen target)`] };
+  }
+  const rendered = renderXenConfig({ template: r.xen.template, example: r.xen.example, kernel, memory: r.memory, net: r.net, block: r.block, args: r.args });
+  if (!rendered.ok) return rendered;
+  return { ok: true, command: { file: 'xl', args: ['create', '-c', ...r.tenderArgs, r.vmConfigPath] }, vmConfig: rendered.config };
 }

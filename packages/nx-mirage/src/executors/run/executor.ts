@@ -46,6 +46,9 @@ export default async function runExecutor(raw: RunOptions, context: ExecutorCont
           `it changed after the build, so it is not run. Rebuild with: ${rebuild}`,
       );
     }
+    const isXen = manifest.abi.kind === 'solo5' && manifest.abi.target === 'xen';
+    const xlBase = join(dist, options.artifact.replace(/\.xen$/, '.xl'));
+    const vmConfigPath = isXen ? join(dist, `${options.artifact}.run.xl`) : join(dist, `${options.artifact}.vm.json`);
     const plan = planRun({
       kernel: join(dist, options.artifact),
       manifest,
@@ -54,10 +57,11 @@ export default async function runExecutor(raw: RunOptions, context: ExecutorCont
       block: options.block,
       args: options.args,
       tenderArgs: options.tenderArgs,
-      vmConfigPath: join(dist, `${options.artifact}.vm.json`),
+      vmConfigPath,
+      ...(isXen ? { xen: { template: await readTextIfExists(`${xlBase}.in`), example: await readTextIfExists(xlBase) } } : {}),
     });
     if (!plan.ok) throw new ExecutorError(plan.problems.join('\n'));
-    if (plan.vmConfig) await writeFileAtomically(join(dist, `${options.artifact}.vm.json`), plan.vmConfig);
+    if (plan.vmConfig) await writeFileAtomically(vmConfigPath, plan.vmConfig);
     const code = await runForwardingSignals(plan.command, { cwd: dist, purpose: `to run ${shown(options.artifact)}` });
     if (code !== 0) logger.error(`${plan.command.file} exited with code ${code}`);
     return code === 0;
