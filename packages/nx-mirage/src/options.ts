@@ -118,6 +118,8 @@ const optionsObject = z.strictObject({
     dependsTargetName: targetName('depends'),
     buildTargetName: targetName('build'),
     runTargetName: targetName('run'),
+    serveTargetName: targetName('serve'),
+    verifyTargetName: targetName('verify'),
     cleanTargetName: targetName('clean'),
     toolchainTargetName: targetName('toolchain'),
 });

@@ -27,13 +27,14 @@ function holder() {
 describe('the dune root lock', () => {
   it('waits for an owner that is running, and says so once', async () => {
     const { child, locked } = holder();
+    const exited = new Promise((resolve) => child.on('exit', resolve));
     await locked;
     const onWait = vi.fn();
     const waiting = withDuneRootLock(root, async () => existsSync(join(root, 'released')), onWait);
     setTimeout(() => writeFileSync(join(root, 'go'), ''), 200);
     expect(await waiting).toBe(true);
     expect(onWait).toHaveBeenCalledTimes(1);
-    await new Promise((resolve) => child.on('exit', resolve));
+    await exited;
   });
 
   it('takes over at once from an owner that was killed holding it', async () => {

@@ -17,3 +17,7 @@ export async function opamPluginAvailable(name: string, env: NodeJS.ProcessEnv =
   const root = env['OPAMROOT'] || join(homedir(), '.opam');
   return exists(join(root, 'plugins', 'bin', `opam-${name}`));
 }
+
+export function findOnPathSync(tool: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  return which.sync(tool, { nothrow: true, path: env['PATH'] ?? '' });
+}

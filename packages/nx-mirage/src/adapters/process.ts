@@ -29,6 +29,15 @@ export interface RunResult {
   all: string;
 }
 
+/** The commands runCommand is waiting for, so that a long-lived executor (serve) can stop them when it stops. */
+const running = new Set<{ kill: (signal?: NodeJS.Signals) => boolean }>();
+
+/** Sends `signal` to every command runCommand is waiting for (dune during a rebuild, mirage during configure). */
+export function stopRunningCommands(signal: NodeJS.Signals = 'SIGTERM'): number {
+  for (const child of running) child.kill(signal);
+  return running.size;
+}
+
 export async function runCommand(command: Command, options: RunOptions): Promise<RunResult> {
   const subprocess = execa(command.file, command.args, {
     cwd: options.cwd,
@@ -41,7 +50,8 @@ export async function runCommand(command: Command, options: RunOptions): Promise
     reject: false,
     stripFinalNewline: true,
   });
-  const result = await subprocess;
+  running.add(subprocess);
+  const result = await subprocess.finally(() => running.delete(subprocess));
   if ((result as { code?: string }).code === 'ENOENT') {
     throw new ToolError(missingToolMessage(command.file, options.purpose));
   }

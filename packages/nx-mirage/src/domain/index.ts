@@ -15,3 +15,5 @@ export * from './runner';
 export * from './toolchain';
 export * from './model';
 export * from './xen';
+export * from './serve';
+export * from './reproducible';

@@ -27,6 +27,11 @@ export const lockScopeOption = z
   .default('workspace')
   .describe('One lockfile for all unikernels of the dune root, or one per unikernel; set by the plugin');
 
+export const configureFlagsOption = z
+  .array(z.string(), { error: 'must be a list of mirage configure flags, for example ["--no-dhcp"]' })
+  .default([])
+  .describe('Extra flags for mirage configure, after -f and -t (they shape what is built); set by the plugin');
+
 export const unikernelOptions = {
   name: z
     .string({ error: 'must be the unikernel name given to register in config.ml' })

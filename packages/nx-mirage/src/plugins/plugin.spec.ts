@@ -63,7 +63,7 @@ describe('createNodes', () => {
     expect(Object.keys(p).sort()).toEqual(['.nx-mirage', 'apps/hello', 'apps/web']);
     expect(p['apps/hello']!.name).toBe('hello');
     expect(p['apps/web']!.name).toBe('web.v2-site');
-    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['configure', 'build', 'run', 'clean']);
+    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['configure', 'build', 'run', 'serve', 'verify', 'clean']);
     expect(p['apps/hello']!.tags).toEqual(['mirage', 'ocaml', 'mirage:unikernel', 'mirage:solo5', 'mirage:target:hvt']);
     expect(p['apps/hello']!.metadata?.technologies).toEqual(['mirage', 'ocaml', 'dune']);
     const root = p['.nx-mirage']!;

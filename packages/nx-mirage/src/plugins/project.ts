@@ -18,6 +18,8 @@ import {
   lockTarget,
   pullTarget,
   runTarget,
+  serveTarget,
+  verifyTarget,
   toolchainTarget,
   type TargetContext,
 } from './targets';
@@ -58,6 +60,8 @@ export function unikernelProject(ctx: TargetContext, u: UnikernelModel): Project
     [options.configureTargetName]: configureTarget(ctx, u),
     [options.buildTargetName]: buildTarget(ctx, u),
     [options.runTargetName]: runTarget(ctx, u),
+    [options.serveTargetName]: serveTarget(ctx, u),
+    [options.verifyTargetName]: verifyTarget(ctx, u),
     [options.cleanTargetName]: cleanTarget(ctx, u),
   };
   return {

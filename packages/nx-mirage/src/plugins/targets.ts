@@ -23,6 +23,7 @@ import {
   type LibraryModel,
   type MirageTarget,
   type UnikernelModel,
+  watchedDirectories,
 } from '../domain';
 import type { NormalizedPluginOptions } from '../options';
 
@@ -350,6 +351,46 @@ export function runTarget(ctx: TargetContext, u: UnikernelModel): TargetConfigur
       `Run the built unikernel (${runner?.usage ?? 'no standalone runner for this target'})`,
       runner && runner.program !== 'KERNEL' ? `${runner.program} --help` : `nx run ${u.project}:${ctx.options.runTargetName} --help`,
       { memory: 64, net: { service: 'tap0' }, args: ['--hello=world'] },
+    ),
+  };
+}
+
+/**
+ * `serve`: the development loop, continuous. It configures and builds the unikernel itself (for a target this
+ * machine runs), so it depends only on what the build's own dependencies give: the toolchain, the pulled
+ * sources and the projects it uses. Its watch list comes from the model: the unikernel, the local libraries
+ * it reaches, the directories it embeds.
+ */
+export function serveTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
+  const { options } = ctx;
+  return {
+    executor: 'nx-mirage:serve',
+    options: { ...identity(ctx, u), configureFlags: u.configureFlags, watch: watchedDirectories(ctx.model, u) },
+    dependsOn: [...toolchainDependency(ctx).dependsOn, ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []), `^${options.buildTargetName}`],
+    continuous: true,
+    cache: false,
+    syncGenerators: [SYNC_GENERATOR],
+    metadata: metadata(
+      'Build the unikernel for a target this machine runs (unix unless its own tender is here), run it, and rebuild and restart it when its sources, local libraries, config.ml or embedded data change',
+      `nx run ${u.project}:${options.serveTargetName} --help`,
+      { serveTarget: 'unix', args: ['--hello=world'] },
+    ),
+  };
+}
+
+/** `verify`: two builds from scratch, compared; never cached (a cached pass would prove nothing). */
+export function verifyTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
+  const { options } = ctx;
+  return {
+    executor: 'nx-mirage:verify',
+    options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target), configureFlags: u.configureFlags },
+    configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
+    dependsOn: [options.configureTargetName, ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []), `^${options.buildTargetName}`],
+    cache: false,
+    syncGenerators: [SYNC_GENERATOR],
+    metadata: metadata(
+      'Check that the unikernel builds reproducibly: two builds from scratch in separate build directories, without dune or Nx cache, compared byte for byte',
+      `nx run ${u.project}:${options.verifyTargetName} --help`,
     ),
   };
 }

@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import { artifactFileName } from '../../domain';
-import { unikernelOptions } from '../shared';
+import { configureFlagsOption, unikernelOptions } from '../shared';
 
 export const schema = z
   .strictObject({
     ...unikernelOptions,
     artifact: z.string().describe('The artifact file name in dist/, derived from name and target; set by the plugin'),
-    configureFlags: z
-      .array(z.string())
-      .default([])
-      .describe('The flags configure uses; part of the build options so that they are part of its cache key; set by the plugin'),
+    configureFlags: configureFlagsOption,
   })
   .superRefine((o, ctx) => {
     const expected = artifactFileName(o.name, o.target);

@@ -43,6 +43,8 @@ export async function initGenerator(tree: Tree, raw: InitOptions = {}): Promise<
         configureTargetName: ['configure', 'mirage-configure'],
         buildTargetName: ['build', 'mirage-build', 'unikernel-build'],
         runTargetName: ['run', 'mirage-run'],
+        serveTargetName: ['serve', 'mirage-serve'],
+        verifyTargetName: ['verify', 'mirage-verify'],
         cleanTargetName: ['clean', 'mirage-clean'],
       },
       false,
