@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIRAGE_STANDIN_BIN, createSolo5Toolchain, type Solo5Toolchain } from '../../packages/nx-mirage/test/fixtures/standins/solo5-toolchain';
 import { createOfflineOpam } from '../../packages/nx-mirage/test/fixtures/standins/offline-opam';
+import { standinMirageFindlibPath } from '../../packages/nx-mirage/test/fixtures/standins/mirage-findlib';
 
 export const DUNE_SPY = join(__dirname, '..', '..', 'packages', 'nx-mirage', 'test', 'fixtures', 'dune-spy');
 
@@ -26,6 +27,7 @@ export function standinEnv(dir: string, withOpam = false): StandinEnv {
     PATH: [DUNE_SPY, MIRAGE_STANDIN_BIN, toolchain.env['PATH']].join(':'),
     DUNE_SPY_LOG: spyLog,
     XDG_CACHE_HOME: join(dir, 'xdg-cache'),
+    OCAMLPATH: [standinMirageFindlibPath(), process.env['OCAMLPATH']].filter(Boolean).join(':'),
   };
   return {
     env,

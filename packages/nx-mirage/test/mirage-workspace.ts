@@ -10,6 +10,7 @@ import fg from 'fast-glob';
 import { CONFIG_GLOB, createNodes } from '../src/plugins/plugin';
 import { TempWorkspace } from './temp-workspace';
 import { MIRAGE_STANDIN_BIN, createSolo5Toolchain, type Solo5Toolchain } from './fixtures/standins/solo5-toolchain';
+import { standinMirageFindlibPath } from './fixtures/standins/mirage-findlib';
 
 export const DUNE_SPY_BIN = join(__dirname, 'fixtures', 'dune-spy');
 
@@ -55,6 +56,7 @@ export class MirageWorkspace {
       DUNE_SPY_LOG: this.spyLog,
       XDG_CACHE_HOME: this.ws.path('.xdg-cache'),
       NX_CACHE_PROJECT_GRAPH: 'false',
+      OCAMLPATH: [standinMirageFindlibPath(), this.savedEnv['OCAMLPATH']].filter(Boolean).join(':'),
     });
     delete process.env['OCAMLFIND_TOOLCHAIN'];
     delete process.env['DUNE_CACHE'];

@@ -17,3 +17,4 @@ export * from './model';
 export * from './xen';
 export * from './serve';
 export * from './reproducible';
+export * from './merlin';

@@ -273,7 +273,7 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
       ...(ctx.options.monorepo && ctx.options.lockScope === 'unikernel' ? ['{projectRoot}/mirage/*.opam.locked'] : []),
     ],
     outputs: CONFIGURE_OUTPUTS.map((p) => `{projectRoot}/${p}`),
-    metadata: metadata('Generate the dune rules, main.ml and opam file of this unikernel (mirage configure)', 'mirage configure --help=plain', {
+    metadata: metadata('Generate the dune rules, main.ml and opam file of this unikernel (mirage configure), with editor support for config.ml beside the unikernel (dune ocaml-merlin)', 'mirage configure --help=plain', {
       target: 'spt',
       configureFlags: ['--no-dhcp'],
     }),

@@ -9,7 +9,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logger } from '../log';
-import { configureCommand, configureStampHolds, excludeNodeModules, inDir, mirageMayOverwrite, type ConfigureInputs } from '../../domain';
+import { configureCommand, configureStampHolds, excludeNodeModules, inDir, mirageMayOverwrite, withConfigMerlin, type ConfigureInputs } from '../../domain';
 import { exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { configureInputs, configureOutputs, readConfigureStamp, writeConfigureStamp } from '../../adapters/configure-state';
 import { hideDuniverses } from '../../adapters/duniverse';
@@ -100,6 +100,7 @@ export async function configureInLockedRoot(
         const result = await runCommand(configureCommand(u, r.flags), { cwd: root, purpose: `to configure ${u.dir}`, capture: capture ? 'tee' : false });
         const success = result.exitCode === 0;
         if (success && u.dir === '.') await keepDuneOutOfNodeModules(root);
+        if (success) await addConfigMerlin(join(root, u.dir));
         if (success && inputs) await writeConfigureStamp(join(root, u.dir), inputs);
         outcomes.set(r.id, { success, output: result.all, status: success ? 'configured' : 'failed' });
       } catch (e) {
@@ -114,6 +115,13 @@ export async function configureInLockedRoot(
     if (written !== undefined && mirageMayOverwrite('Makefile', written)) await rm(makefile, { force: true });
   }
   return outcomes;
+}
+
+/** Editors see config.ml beside the unikernel: nx-mirage's stanzas in the unikernel's dune file (see domain/merlin.ts). */
+async function addConfigMerlin(dir: string): Promise<void> {
+  const path = join(dir, 'dune');
+  const extended = withConfigMerlin((await readTextIfExists(path)) ?? '');
+  if (extended !== undefined) await writeFileAtomically(path, extended);
 }
 
 /** A unikernel at the dune root: mirage's root `dune` file replaces nx-mirage's, which kept dune out of node_modules. */
