@@ -47,7 +47,7 @@ describe('inference in a real Nx 24 workspace', () => {
     const hello = await ws.nxJson<ProjectJson>(['show', 'project', 'hello', '--json']);
     expect(hello.root).toBe('unikernels/hello');
     expect(hello.tags).toEqual(expect.arrayContaining(['mirage', 'mirage:solo5', 'mirage:target:hvt']));
-    expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'run']);
+    expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'run', 'serve', 'verify']);
     expect(hello.targets['configure']!.executor).toBe('nx-mirage:configure');
     expect(hello.targets['build']!.executor).toBe('nx-mirage:build');
     expect(hello.targets['build']!.dependsOn).toEqual(['configure', { projects: ['@nx-mirage'], target: 'pull' }, '^build']);

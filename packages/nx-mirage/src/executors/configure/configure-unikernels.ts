@@ -120,7 +120,7 @@ export async function configureInLockedRoot(
 /** Editors see config.ml beside the unikernel: nx-mirage's stanzas in the unikernel's dune file (see domain/merlin.ts). */
 async function addConfigMerlin(dir: string): Promise<void> {
   const path = join(dir, 'dune');
-  const extended = withConfigMerlin((await readTextIfExists(path)) ?? '');
+  const extended = withConfigMerlin((await readTextIfExists(path)) ?? '', (await readTextIfExists(join(dir, 'dune.build'))) ?? '');
   if (extended !== undefined) await writeFileAtomically(path, extended);
 }
 
