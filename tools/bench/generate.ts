@@ -30,7 +30,14 @@ export function writeLibrary(root: string, dir = 'libs/shared', mods = 12, ctors
   write(root, `${dir}/shared.ml`, `${Array.from({ length: mods }, (_, i) => `module M${i} = M${i}\n`).join('')}let checksum () = ${Array.from({ length: mods }, (_, i) => `M${i}.checksum ()`).join(' + ')}\n`);
 }
 
-export function writeUnikernel(root: string, dir: string, name: string): void {
-  write(root, `${dir}/config.ml`, `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\nlet main = main ~local_libs:[ "shared" ] "Unikernel" job\nlet _net = default_network\nlet () = register "${name}" [ main ]\n`);
-  write(root, `${dir}/unikernel.ml`, `let start () = Printf.printf "${name} %d\\n" (Shared.checksum ())\n`);
+/** A unikernel with a network device, using the shared library (`shared: false`: a hello unikernel, nothing shared). */
+export function writeUnikernel(root: string, dir: string, name: string, shared = true): void {
+  const libs = shared ? ' ~local_libs:[ "shared" ]' : '';
+  write(root, `${dir}/config.ml`, `(* mirage >= 4.9.0 & < 4.12.0 *)\nopen Mirage\nlet main = main${libs} "Unikernel" (network @-> job)\nlet () = register "${name}" [ main $ default_network ]\n`);
+  write(root, `${dir}/unikernel.ml`, shared ? `let start _net = Printf.printf "${name} %d\\n" (Shared.checksum ())\n` : `let start _net = print_endline "${name}"\n`);
+}
+
+/** An edit that changes the unikernel's code (a new value each time), for the edit loop. */
+export function editUnikernel(root: string, dir: string, name: string, edit: number): void {
+  write(root, `${dir}/unikernel.ml`, `let edit = ${edit}\nlet start _net = Printf.printf "${name} %d %d\\n" (Shared.checksum ()) edit\n`);
 }

@@ -73,8 +73,10 @@ class ServeSession {
   /** The first build and run, then the watcher and the signal handlers; true when the unikernel started. */
   async start(): Promise<boolean> {
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => void this.stop(s));
+    // Watching starts first: a change made while the first build runs is not lost, it rebuilds once that is done.
+    await this.watch();
     const ok = await this.runCycle('start', true);
-    if (!this.stopping) await this.watch();
+    if (this.pending.size > 0) void this.drain();
     return ok;
   }
 
@@ -92,8 +94,8 @@ class ServeSession {
     });
     watcher.on('all', (_event: string, path: string) => this.changed(rel(path)));
     watcher.on('error', (e: unknown) => logger.warn(`nx-mirage: watching failed: ${(e as Error).message}`));
-    await new Promise<void>((r) => watcher.once('ready', () => r()));
     this.watcher = watcher;
+    await new Promise<void>((r) => watcher.once('ready', () => r()));
   }
 
   private unikernelRoot(): string {
