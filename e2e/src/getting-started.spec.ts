@@ -109,6 +109,8 @@ describe('getting started', () => {
     ws.write('apps/hello/unikernel.ml', ws.read('apps/hello/unikernel.ml').replace('loop 4', 'loop 2'));
     const miss = await nx(ws, ['build', 'hello']);
     expect(miss).not.toMatch(/nx run hello:build\s+\[local cache\]/);
+    // Nothing lock and pull read changed since the run before: their stamp holds, so they are cache hits and start no process.
+    for (const target of ['lock', 'pull']) expect(miss).toMatch(new RegExp(`nx run @nx-mirage:${target}\\s+\\[(local cache|existing outputs match the cache, left as is)\\]`));
     expect(tools.duneBuilds()).toHaveLength(builds + 1);
     expect(sha(ws, 'apps/hello/dist/hello.hvt')).not.toBe(hvt);
     await ws.commit('hello loops twice');

@@ -50,7 +50,8 @@ describe('inference in a real Nx 24 workspace', () => {
     expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'run', 'serve', 'verify']);
     expect(hello.targets['configure']!.executor).toBe('nx-mirage:configure');
     expect(hello.targets['build']!.executor).toBe('nx-mirage:build');
-    expect(hello.targets['build']!.dependsOn).toEqual(['configure', { projects: ['@nx-mirage'], target: 'pull' }, '^build']);
+    // No configure task: the build configures what is stale itself, so every build of a run is ready at once.
+    expect(hello.targets['build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, '^build']);
     expect(hello.targets['build']!.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
     expect(Object.keys(hello.targets['build']!.configurations ?? {})).toEqual(expect.arrayContaining(['unix', 'hvt', 'spt', 'xen', 'unikraft-qemu']));
     expect(hello.targets['run']!.continuous).toBe(true);
@@ -58,7 +59,10 @@ describe('inference in a real Nx 24 workspace', () => {
     expect(root.root).toBe('.nx-mirage');
     expect(Object.keys(root.targets).sort()).toEqual(['depends', 'install-switch', 'lock', 'pull', 'toolchain']);
     expect(root.targets['install-switch']!.cache).toBe(false);
-    expect(root.targets['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace' });
+    expect(root.targets['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace', unikernels: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // lock and pull are cached under the dependencies stamp (a runtime input), keyed by the unikernels.
+    expect(root.targets['pull']!.cache).toBe(true);
+    expect(root.targets['lock']!.cache).toBe(true);
 
     const site = await ws.nxJson<ProjectJson>(['show', 'project', 'site.v2', '--json']);
     expect(site.targets['build']!.options).toEqual({ name: 'site.v2', target: 'unix', duneRoot: '.', artifact: 'site.v2', configureFlags: [] });

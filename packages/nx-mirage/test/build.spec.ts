@@ -36,7 +36,7 @@ const sha = (path: string) => createHash('sha256').update(readFileSync(path)).di
 
 beforeAll(async () => {
   m = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { unikernels: { web: { target: 'unix' } } } }] });
-  m.activate();
+  m.activate({ MIRAGE_STANDIN_LOG: m.ws.path('.mirage.log') });
   writeSharedLibrary(m.ws);
   writeUnikernel(m.ws, 'unikernels/uk1', 'uk1', { localLibs: ['shared'], network: true });
   writeUnikernel(m.ws, 'unikernels/uk2', 'uk2', { localLibs: ['shared'], block: 'storage' });
@@ -128,20 +128,35 @@ describe('build through dune cross contexts', () => {
 });
 
 describe('preflight errors name the problem and the fix, before dune runs', () => {
-  it('an unconfigured or differently configured unikernel', async () => {
+  it('a build configures what is not configured, or configured for another target, first; a config.ml mirage refuses fails alone', async () => {
     const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
-    writeUnikernel(m.ws, 'unikernels/fresh', 'fresh');
-    const runs = m.duneRuns().length;
-    const results = await batch(['fresh']);
-    expect(results['fresh:build']!.success).toBe(false);
-    expect(results['fresh:build']!.terminalOutput).toContain('unikernels/fresh/config.ml is not configured (no mirage/context); run: nx run fresh:configure -c hvt');
-    const ctx = await m.context('uk1');
-    const spt = await buildExecutor({ name: 'uk1', target: 'spt', artifact: 'uk1.spt', duneRoot: '.' }, ctx);
-    expect(spt).toEqual({ success: false });
-    expect(String(error.mock.calls.at(-1)?.[0])).toContain('unikernels/uk1 is configured for hvt, not spt; run: nx run uk1:configure -c spt');
-    expect(m.duneRuns()).toHaveLength(runs);
-    m.ws.remove('unikernels/fresh');
-    error.mockRestore();
+    try {
+      writeUnikernel(m.ws, 'unikernels/fresh', 'fresh');
+      const mirageRuns = () => m.ws.read('.mirage.log').split('\n').filter((l) => l.includes('\tconfigure -f unikernels/fresh/')).length;
+      const results = await batch(['fresh', 'uk1']);
+      expect(results['fresh:build']!.success).toBe(true);
+      expect(results['uk1:build']!.success).toBe(true);
+      expect(existsSync(m.ws.path('unikernels/fresh/dist/fresh.hvt'))).toBe(true);
+      expect(mirageRuns()).toBe(1);
+      // Configured from this very config.ml: the next build runs no mirage.
+      expect((await batch(['fresh']))['fresh:build']!.success).toBe(true);
+      expect(mirageRuns()).toBe(1);
+      // A config.ml that does not compile: that build fails with mirage's message, the other builds.
+      m.ws.write('unikernels/fresh/config.ml', `${m.ws.read('unikernels/fresh/config.ml')}let _ = 1 + "one"\n`);
+      const broken = await batch(['fresh', 'uk1']);
+      expect(broken['fresh:build']!.success).toBe(false);
+      expect(broken['fresh:build']!.terminalOutput).toContain('This expression has type string but an expression was expected of type');
+      expect(broken['fresh:build']!.terminalOutput).toContain('unikernels/fresh/config.ml could not be configured for hvt (mirage configure failed, output above)');
+      expect(broken['uk1:build']!.success).toBe(true);
+      // Another target than the one configured: configured for it first.
+      const ctx = await m.context('uk1');
+      expect(await buildExecutor({ name: 'uk1', target: 'spt', artifact: 'uk1.spt', duneRoot: '.' }, ctx)).toEqual({ success: true });
+      expect(readSolo5Notes(readFileSync(m.ws.path('unikernels/uk1/dist/uk1.spt'))).abi).toEqual({ target: 'spt', version: 2 });
+    } finally {
+      m.ws.remove('unikernels/fresh');
+      error.mockRestore();
+    }
+    expect(await configure('uk1')).toEqual({ success: true });
   });
 
   it('an undefined solo5 toolchain fails hvt builds but not unix ones in the same batch', async () => {
@@ -188,6 +203,7 @@ describe('preflight errors name the problem and the fix, before dune runs', () =
       const task = (project: string) => ({ id: `${project}:build`, target: { project, target: 'build' }, overrides: {}, outputs: [], parallelism: true });
       ctx.targetName = 'build';
       ctx.taskGraph = { roots: ['shared:build'], tasks: { 'shared:build': task('shared'), 'uk1:build': task('uk1') }, dependencies: { 'uk1:build': ['shared:build'], 'shared:build': [] }, continuousDependencies: {} } as never;
+      ctx.projectGraph = { nodes: {}, dependencies: { uk1: [{ source: 'uk1', target: 'shared', type: 'static' }] } } as never;
       const runs = m.duneRuns().length;
       expect(await duneExecutor(ctx.projectsConfigurations.projects['shared']!.targets!['build']!.options as never, ctx)).toEqual({ success: false });
       expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/^the solo5 findlib toolchain that hvt builds need is not defined: .*opam install ocaml-solo5/);

@@ -11,6 +11,8 @@ import pullExecutor from '../src/executors/pull/executor';
 import installSwitchExecutor from '../src/executors/install-switch/executor';
 import buildExecutor from '../src/executors/build/executor';
 import toolchainExecutor from '../src/executors/toolchain/executor';
+import { stampDigest } from '../src/adapters/stamp';
+import { DEPENDS_ENV, dependsStampId, dependsStampPath } from '../src/domain';
 import { createOfflineOpam, type OfflineOpam } from './fixtures/standins/offline-opam';
 import { MirageWorkspace } from './mirage-workspace';
 
@@ -99,11 +101,13 @@ describe('depends with one lockfile per unikernel (mirage Makefile)', () => {
     }
   });
 
-  it('says what to run when there is nothing to pull yet', async () => {
+  it('pull locks first when nothing is locked yet, and configures what is not configured', async () => {
     unikernelUsing('uk', 'uk', 'greeting');
-    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: false });
-    expect(monorepoCalls()).toEqual([]);
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
+    expect(monorepoCalls().map((c) => c.split(' ')[0])).toEqual(['lock', 'pull']);
+    expect(existsSync(m.ws.path('uk/duniverse/greeting/greeting.ml'))).toBe(true);
   });
+
 });
 
 describe('depends with one lockfile for the workspace (mirage-skeleton)', () => {
@@ -187,5 +191,35 @@ describe('depends with one lockfile for the workspace (mirage-skeleton)', () => 
     const warning = warn.mock.calls.map((c) => String(c[0])).find((w) => w.includes('broken/config.ml'));
     expect(warning).toMatch(/^nx-mirage: broken\/config.ml could not be configured, so it is left out\. nx run broken:configure shows why:\n/);
     warn.mockRestore();
+  });
+  it('leaves a stamp that holds while nothing pull read changed, and breaks on each thing it read', async () => {
+    unikernelUsing('uk', 'uk', 'greeting');
+    unikernelUsing('other', 'other', 'greeting');
+    const digest = () => stampDigest(m.ws.root, dependsStampPath(dependsStampId('.')), DEPENDS_ENV);
+    expect(await digest()).toMatch(/^changed /); // never pulled: the task must run
+    expect(await run(pullExecutor, ROOT, 'pull')).toEqual({ success: true });
+    const pulled = await digest();
+    expect(pulled).toMatch(/^stamp [0-9a-f]{64}$/);
+    // Building reads what pull left and changes none of it.
+    expect(await run(buildExecutor, 'uk', 'build')).toEqual({ success: true });
+    expect(await digest()).toBe(pulled);
+    // Editing a unikernel's code is the build's business, not pull's.
+    m.ws.write('uk/unikernel.ml', 'let start () = print_endline "edited"\n');
+    expect(await digest()).toBe(pulled);
+    // A config.ml edit: configure and lock may have work, so the stamp no longer holds; a pull that changed nothing stamps the same again.
+    const config = m.ws.read('other/config.ml');
+    m.ws.write('other/config.ml', `${config}(* edited *)\n`);
+    expect(await digest()).toMatch(/^changed /);
+    m.ws.write('other/config.ml', config);
+    expect(await digest()).toBe(pulled);
+    // The vendored sources going away, or another lockfile.
+    renameSync(m.ws.path('duniverse'), m.ws.path('duniverse.moved'));
+    expect(await digest()).toMatch(/^changed /);
+    renameSync(m.ws.path('duniverse.moved'), m.ws.path('duniverse'));
+    expect(await digest()).toBe(pulled);
+    m.ws.write('mirage.opam.locked', `${m.ws.read('mirage.opam.locked')}\n`);
+    expect(await digest()).toMatch(/^changed /);
+    // mirage's extra repositories change what configure writes.
+    expect(await stampDigest(m.ws.root, dependsStampPath(dependsStampId('.')), DEPENDS_ENV, { ...process.env, MIRAGE_EXTRA_REPOS: 'none' })).toMatch(/^changed /);
   });
 });

@@ -11,7 +11,7 @@ import configureExecutor from '../src/executors/configure/executor';
 import buildExecutor from '../src/executors/build/executor';
 import toolchainExecutor from '../src/executors/toolchain/executor';
 import { forgetResolvedToolchains } from '../src/executors/use-toolchain';
-import { toolchainStampDigest } from '../src/adapters/toolchain-stamp';
+import { toolchainStampDigest } from '../src/adapters/stamp';
 import { TOOLCHAIN_RECORD, readSolo5Notes } from '../src/domain';
 import { createOpamSpy, createStandinRepository, type OpamSpy, type StandinRepository } from './fixtures/standins/offline-opam';
 import { DUNE_SPY_BIN, MirageWorkspace, writeUnikernel } from './mirage-workspace';

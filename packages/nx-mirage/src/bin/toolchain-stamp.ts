@@ -2,7 +2,7 @@
  * Runtime input of the cached `toolchain` target (toolchain modes "auto" and "managed"): prints the digest
  * of the toolchain stamp while it holds, else a fresh value. Nx runs it once per run, at the workspace root.
  */
-import { toolchainStampDigest } from '../adapters/toolchain-stamp';
+import { toolchainStampDigest } from '../adapters/stamp';
 import { packageInfo } from '../utils/package-info';
 
 toolchainStampDigest(process.cwd()).then(

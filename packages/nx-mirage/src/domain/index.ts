@@ -18,3 +18,4 @@ export * from './xen';
 export * from './serve';
 export * from './reproducible';
 export * from './merlin';
+export * from './depends-stamp';

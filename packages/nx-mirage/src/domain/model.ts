@@ -346,3 +346,23 @@ export function modelFromProjects(projects: Readonly<Record<string, ProjectLike>
   for (const r of roots.values()) r.unikernels.sort((a, b) => (a.project < b.project ? -1 : 1));
   return [...roots.values()];
 }
+
+/**
+ * The library projects the dune root's unikernels use, directly or through other libraries (sorted): every
+ * unikernel build waits for all of them, so that the builds of a run become ready at once and go to one
+ * dune call, whichever libraries each uses.
+ */
+export function librariesUsedByUnikernels(model: Pick<DuneRootModel, 'unikernels' | 'libraries' | 'edges'>): string[] {
+  const libraries = new Set(model.libraries.map((l) => l.project));
+  const used = new Set<string>();
+  const pending = model.unikernels.map((u) => u.project);
+  while (pending.length > 0) {
+    const from = pending.pop()!;
+    for (const e of model.edges) {
+      if (e.source !== from || !libraries.has(e.target) || used.has(e.target)) continue;
+      used.add(e.target);
+      pending.push(e.target);
+    }
+  }
+  return [...used].sort();
+}

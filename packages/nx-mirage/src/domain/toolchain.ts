@@ -53,10 +53,11 @@ export const TOOLCHAIN_ENV = ['NX_MIRAGE_TOOLCHAIN_DIR', 'NX_MIRAGE_OPAM_REPOSIT
 /** The tools whose presence on PATH (mode "auto") and whose files (their versions) decide the record. */
 export const TOOLCHAIN_TOOLS = ['mirage', 'dune', 'ocamlfind', 'ocamlopt', 'opam'] as const;
 
-export interface ToolchainStamp {
-  /** sha256 of the rendered record. */
+/** A stamp: what a task's result was derived from, as seen on this machine when it finished. */
+export interface Stamp {
+  /** sha256 of what the task made (the rendered record), or of what the stamp is about. */
   record: string;
-  /** TOOLCHAIN_ENV as it was, null for unset. */
+  /** The environment variables the task reads (TOOLCHAIN_ENV, DEPENDS_ENV) as they were, null for unset. */
   env: Record<string, string | null>;
   /** Each of TOOLCHAIN_TOOLS: its path on PATH and file signature, or null when it is not on PATH. */
   tools: Record<string, string | null>;
@@ -65,7 +66,7 @@ export interface ToolchainStamp {
 }
 
 /** A stamp in canonical form (sorted keys), so that equal stamps render equal. */
-export function renderToolchainStamp(stamp: ToolchainStamp): string {
+export function renderStamp(stamp: Stamp): string {
   return JSON.stringify({ record: stamp.record, env: sortedByKey(stamp.env), tools: sortedByKey(stamp.tools), files: sortedByKey(stamp.files) }, null, 2) + '\n';
 }
 

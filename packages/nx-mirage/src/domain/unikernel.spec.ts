@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildArtifactsCommand, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
+import { buildArtifactsCommand, configureStampHolds, renderConfigureStamp, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
 import { duneCacheFailsWithoutCommit } from './tools';
 
 const hello = { name: 'hello', dir: 'apps/hello', target: 'hvt' as const };
@@ -64,5 +64,28 @@ describe('mirage commands as argument vectors', () => {
     expect(duneCacheFailsWithoutCommit(undefined)).toBe(true);
     expect(duneCacheFailsWithoutCommit('3.20.2')).toBe(false);
     expect(duneCacheFailsWithoutCommit('3.22.0~alpha1')).toBe(false);
+  });
+});
+
+describe('the configure stamp', () => {
+  const inputs = { config: 'c0ffee', target: 'hvt' as const, flags: ['--no-dhcp'], mirage: '4.11.1' };
+  const outputs = { 'dune.build': 'a1', 'mirage/context': 'b2', 'dist/dune': 'c3' };
+  const stamp = renderConfigureStamp(inputs, outputs);
+
+  it('holds for the same inputs and generated files, and breaks on either', () => {
+    expect(configureStampHolds(stamp, inputs, outputs)).toBe(true);
+    expect(configureStampHolds(stamp, { ...inputs, flags: [] }, outputs)).toBe(false);
+    expect(configureStampHolds(stamp, inputs, { ...outputs, 'dune.build': 'edited' })).toBe(false);
+    expect(configureStampHolds(undefined, inputs, outputs)).toBe(false);
+  });
+
+  it("for a build, ignores what configure wrote into dist/ (the build replaces dist/ entries itself), nothing else", () => {
+    const { ['dist/dune']: _gone, ...withoutDist } = outputs;
+    expect(configureStampHolds(stamp, inputs, withoutDist)).toBe(false);
+    expect(configureStampHolds(stamp, inputs, withoutDist, true)).toBe(true);
+    expect(configureStampHolds(stamp, inputs, { ...outputs, 'dist/dune': 'other' }, true)).toBe(true);
+    expect(configureStampHolds(stamp, inputs, { ...withoutDist, 'dune.build': 'edited' }, true)).toBe(false);
+    expect(configureStampHolds(stamp, { ...inputs, mirage: '4.12.0' }, outputs, true)).toBe(false);
+    expect(configureStampHolds('not json', inputs, outputs, true)).toBe(false);
   });
 });

@@ -105,11 +105,22 @@ export function renderConfigureStamp(inputs: ConfigureInputs, outputs: Readonly<
 
 /**
  * Whether a unikernel is configured from exactly these inputs and its generated files are as configure left
- * them: then configuring again would write the same files, and is skipped.
+ * them: then configuring again would write the same files, and is skipped. With `ignoreDist`, what configure
+ * wrote into dist/ (mirage's rule promoting the artifact there, which nx-mirage's build does not use) does
+ * not count: a build replaces dist/ entries itself and must not configure again because of them.
  */
-export function configureStampHolds(stamp: string | undefined, inputs: ConfigureInputs, outputs: Readonly<Record<string, string>>): boolean {
+export function configureStampHolds(stamp: string | undefined, inputs: ConfigureInputs, outputs: Readonly<Record<string, string>>, ignoreDist = false): boolean {
   if (stamp === undefined || Object.keys(outputs).length === 0) return false;
-  return stamp === renderConfigureStamp(inputs, outputs);
+  if (!ignoreDist) return stamp === renderConfigureStamp(inputs, outputs);
+  const withoutDist = (files: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(files).filter(([f]) => !f.startsWith('dist/')));
+  let recorded: { inputs: ConfigureInputs; outputs: Record<string, string> };
+  try {
+    recorded = JSON.parse(stamp) as typeof recorded;
+  } catch {
+    return false;
+  }
+  if (typeof recorded?.inputs !== 'object' || typeof recorded.outputs !== 'object' || recorded.outputs === null) return false;
+  return renderConfigureStamp(recorded.inputs, withoutDist(recorded.outputs)) === renderConfigureStamp(inputs, withoutDist(outputs));
 }
 
 /** Whether `file` (relative to the unikernel directory) is one configure writes, the stamp excepted. */

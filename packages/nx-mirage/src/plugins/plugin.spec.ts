@@ -112,7 +112,8 @@ describe('createNodes', () => {
     const build = projects(await infer())['uk']!.targets!['build']!;
     expect(build.executor).toBe('nx-mirage:build');
     expect(build.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
-    expect(build.dependsOn).toEqual(['configure', { projects: ['@nx-mirage'], target: 'pull' }, '^build']);
+    // No configure task: the build configures what is stale itself, so every build of a run is ready at once.
+    expect(build.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, '^build']);
     expect(build.cache).toBe(true);
     expect(build.outputs).toContain('{projectRoot}/dist/{options.artifact}');
     expect(build.inputs).toEqual(
@@ -149,8 +150,9 @@ describe('createNodes', () => {
     expect(deep).not.toContain('{workspaceRoot}/apps/deep/uk/dune');
     expect(JSON.stringify(nested['uk']!.targets!['build']!.inputs)).toContain('"{workspaceRoot}/dune"');
     expect(JSON.stringify(build.inputs)).not.toContain('fileset');
-    // The shared pull has no file inputs: a lockfile bump reaches builds through their own fields, not through it.
-    expect(projects(await infer())['.nx-mirage']!.targets!['pull']!.inputs).toEqual([{ externalDependencies: [] }]);
+    // The shared pull has no file inputs (only its stamp): a lockfile bump reaches builds through their own fields, not through it.
+    expect(JSON.stringify(projects(await infer())['.nx-mirage']!.targets!['pull']!.inputs)).not.toContain('fileset');
+    expect(JSON.stringify(projects(await infer())['.nx-mirage']!.targets!['pull']!.inputs)).not.toContain('{workspaceRoot}');
     expect(build.configurations?.['spt']).toEqual({ target: 'spt', artifact: 'hello.spt' });
     expect(build.configurations?.['unix']).toEqual({ target: 'unix', artifact: 'hello' });
     expect(build.configurations?.['genode']).toBeUndefined();
@@ -186,7 +188,8 @@ describe('createNodes', () => {
       expect(t['configure']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
       expect(t['configure']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
       expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json', transitive: true });
-      expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'toolchain' }]);
+      // A library may use vendored packages: it builds after the pull (which comes after the toolchain).
+      expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
       expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
     }
   });
@@ -228,7 +231,7 @@ describe('createNodes', () => {
   it('uses the target names from the options in targets and dependsOn', async () => {
     ws.write('a/config.ml', unikernel('a'));
     const t = projects(await infer({ buildTargetName: 'mirage-build', configureTargetName: 'mirage-configure', monorepo: false }))['a']!.targets!;
-    expect(t['mirage-build']!.dependsOn).toEqual(['mirage-configure', '^mirage-build']);
+    expect(t['mirage-build']!.dependsOn).toEqual(['^mirage-build']);
     expect(t['build']).toBeUndefined();
   });
 
@@ -237,18 +240,23 @@ describe('createNodes', () => {
     ws.write('b/config.ml', unikernel('b'));
     const found = projects(await infer({ lockScope: 'workspace', duneRoot: '.' }));
     const t = found['.nx-mirage']!.targets!;
-    expect(t['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace' });
+    expect(t['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace', unikernels: expect.any(String) });
     expect(t['lock']!.outputs).toEqual(['{workspaceRoot}/mirage.opam.locked', '{workspaceRoot}/mirage.opam.locked.json']);
     // A broken config.ml must not stop the others: lock configures what it needs itself.
     expect(t['lock']!.dependsOn).toEqual([]);
-    expect(t['pull']!.outputs).toEqual(['{workspaceRoot}/duniverse']);
-    expect(t['pull']!.cache).toBe(false);
+    // Both cached under the stamp pull leaves, keyed by the unikernels: a warm run starts no process for either.
+    expect(t['pull']!.outputs).toEqual(t['lock']!.outputs);
     expect(t['pull']!.dependsOn).toEqual(['lock']);
+    for (const target of [t['lock']!, t['pull']!]) {
+      expect(target.cache).toBe(true);
+      expect(target.options.unikernels).toMatch(/^[0-9a-f]{16}$/);
+      expect(target.inputs).toEqual([{ runtime: expect.stringMatching(/^node \S+\/bin\/depends-stamp\.js [0-9a-f]{16}$/) }, { externalDependencies: [] }]);
+    }
     expect(t['depends']!.dependsOn).toEqual(['install-switch', 'pull']);
     expect(found['a']!.targets!['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true });
     const own = projects(await infer({ lockScope: 'unikernel' }))['.nx-mirage']!.targets!;
     expect(own['lock']!.outputs).toEqual(['{workspaceRoot}/a/mirage/*.opam.locked', '{workspaceRoot}/b/mirage/*.opam.locked']);
-    expect(own['pull']!.outputs).toEqual(['{workspaceRoot}/a/duniverse', '{workspaceRoot}/b/duniverse']);
+    expect(own['pull']!.outputs).toEqual(own['lock']!.outputs);
     const without = projects(await infer({ monorepo: false }))['.nx-mirage']!.targets!;
     expect(Object.keys(without)).toEqual(['toolchain', 'install-switch', 'depends']);
   });
@@ -268,6 +276,19 @@ describe('createNodes', () => {
     expect(deps).toContainEqual(expect.objectContaining({ source: 'hello', target: 'hello-lib' }));
     const names = Object.values(p).map((x) => x.name);
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('has every unikernel build wait for every library the dune root\'s unikernels use, so the builds of a run are ready at once', async () => {
+    ws.write('a/config.ml', unikernel('a', ' ~local_libs:[ "greet" ]'));
+    ws.write('b/config.ml', unikernel('b'));
+    ws.write('libs/greet/dune', '(library (name greet) (libraries words))\n');
+    ws.write('libs/words/dune', '(library (name words))\n');
+    ws.write('libs/unused/dune', '(library (name unused))\n');
+    const p = projects(await infer());
+    const gate = { projects: ['greet', 'words'], target: 'build' };
+    // b uses no library, yet waits for them as a does: otherwise it would be ready (and built) before a.
+    expect(p['a']!.targets!['build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, gate, '^build']);
+    expect(p['b']!.targets!['build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, gate, '^build']);
   });
 
   it('skips config.ml under _build, duniverse, dist and node_modules', async () => {

@@ -25,6 +25,7 @@ import {
   inSkippedDirectory,
   modelPackages,
   owningProject,
+  dependsStampId,
   probeAsShellCommand,
   readConfigMl,
   readDuneFile,
@@ -62,6 +63,7 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
       model,
       production: context.nxJsonConfiguration?.namedInputs?.['production'] ? 'production' : 'default',
       toolchainKey: toolchainKey(context.workspaceRoot, options, model),
+      dependsStampCommand: binCommand(context.workspaceRoot, 'depends-stamp.js', [dependsStampId(model.duneRoot)]),
     };
     const results: Array<readonly [string, CreateNodesResult]> = [];
     const add = (file: string, project: ProjectConfiguration) => results.push([file, { projects: { [project.root]: project } }]);
@@ -91,10 +93,15 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
  */
 function toolchainKey(workspaceRoot: string, options: NormalizedPluginOptions, model: DuneRootModel) {
   if (options.toolchain.mode === 'path') return undefined;
-  const script = join(__dirname, '..', 'bin', 'toolchain-stamp.js');
-  const relativeScript = relative(workspaceRoot, script);
-  const path = relativeScript.startsWith('..') || isAbsolute(relativeScript) ? script : relativeScript.split(sep).join('/');
-  return toolchainKeyInputs(probeAsShellCommand(['node', path]), model);
+  return toolchainKeyInputs(binCommand(workspaceRoot, 'toolchain-stamp.js'), model);
+}
+
+/** A runtime input running one of nx-mirage's own scripts: relative to the workspace root when installed below it, so the same command on every machine. */
+function binCommand(workspaceRoot: string, script: string, args: readonly string[] = []): string {
+  const file = join(__dirname, '..', 'bin', script);
+  const relativeScript = relative(workspaceRoot, file);
+  const path = relativeScript.startsWith('..') || isAbsolute(relativeScript) ? file : relativeScript.split(sep).join('/');
+  return probeAsShellCommand(['node', path, ...args]);
 }
 
 /** Nx 21 and 22 look for `createNodesV2`; Nx 23 and later for `createNodes`. */

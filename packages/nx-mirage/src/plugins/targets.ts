@@ -13,6 +13,8 @@ import {
   allTargets,
   artifactFileName,
   crossCompilerProbe,
+  librariesUsedByUnikernels,
+  dependsMembersDigest,
   findlibToolchainsFor,
   inDir,
   lockVersionsJsonPath,
@@ -43,6 +45,8 @@ export interface TargetContext {
   production: string;
   /** The key inputs of the cached toolchain target (modes "auto" and "managed"). */
   toolchainKey?: ToolchainKeyInputs;
+  /** The runtime input of the cached pull target: nx-mirage's bin/depends-stamp for this dune root. */
+  dependsStampCommand: string;
 }
 
 /** What keys the cached toolchain target in modes "auto" and "managed". */
@@ -77,6 +81,18 @@ export function toolchainKeyInputs(stampCommand: string, model: DuneRootModel): 
     runtime: [{ runtime: stampCommand }, ...buildProbes(model.targets)],
     unikernels: createHash('sha256').update(set.join('\n')).digest('hex').slice(0, 16),
   };
+}
+
+/** The builds of every library the dune root's unikernels use (librariesUsedByUnikernels). */
+function librariesGate(ctx: TargetContext): TargetDependencyConfig[] {
+  const libraries = librariesUsedByUnikernels(ctx.model);
+  return libraries.length > 0 ? [{ projects: libraries, target: ctx.options.buildTargetName }] : [];
+}
+
+/** A library build waits for the dune root's pull, where there is one (a dune root with unikernels): it may use vendored packages. */
+function libraryDependsOn(ctx: TargetContext): Array<string | TargetDependencyConfig> {
+  const pull = ctx.options.monorepo && ctx.model.unikernels.length > 0;
+  return [`^${ctx.options.buildTargetName}`, ...(pull ? [onRoot(ctx, ctx.options.pullTargetName)] : toolchainDependency(ctx).dependsOn)];
 }
 
 const managesToolchain = (options: NormalizedPluginOptions) => options.toolchain.mode !== 'path';
@@ -157,28 +173,47 @@ export function toolchainTarget(ctx: TargetContext): TargetConfiguration {
   };
 }
 
+/** The lockfiles of the dune root (and the JSON view of the shared one): what lock and pull leave for builds to hash. */
+function lockOutputs(ctx: TargetContext): string[] {
+  const { options, model } = ctx;
+  return options.lockScope === 'workspace'
+    ? [rootFile(ctx, WORKSPACE_LOCK_FILE), rootFile(ctx, lockVersionsJsonPath(WORKSPACE_LOCK_FILE))]
+    : model.unikernels.map((u) => `{workspaceRoot}/${inDir(u.root, 'mirage')}/*.opam.locked`);
+}
+
+/**
+ * How lock and pull are cached: under the dependencies stamp the pull leaves (a runtime input: the same while
+ * no config.ml, configure result, opam file, lockfile, duniverse/, tool or environment variable they read
+ * changed) and the set of unikernels (in the options), so that a run in which none of it changed starts no
+ * process for either. No file inputs: `nx affected` never reaches every build through them.
+ */
+function dependsKey(ctx: TargetContext) {
+  const { options, model } = ctx;
+  return {
+    options: { duneRoot: model.duneRoot, scope: options.lockScope, unikernels: dependsMembersDigest(model.unikernels) },
+    cache: true,
+    syncGenerators: [SYNC_GENERATOR],
+    inputs: [{ runtime: ctx.dependsStampCommand }, NO_NPM_PACKAGES],
+  };
+}
+
 /**
  * `lock`: configures the unikernels whose configuration is missing or stale, then locks them with
  * opam-monorepo (one lockfile for the dune root, or one per unikernel). It depends on no configure task, so
  * a unikernel whose config.ml is broken is left out (with a warning) and the others still lock, pull and build.
  */
 export function lockTarget(ctx: TargetContext): TargetConfiguration {
-  const { options, model } = ctx;
+  const { options } = ctx;
   const workspace = options.lockScope === 'workspace';
   return {
     executor: 'nx-mirage:lock',
-    options: { duneRoot: model.duneRoot, scope: options.lockScope },
+    ...dependsKey(ctx),
     dependsOn: toolchainDependency(ctx).dependsOn,
-    cache: false,
-    syncGenerators: [SYNC_GENERATOR],
-    inputs: [NO_NPM_PACKAGES],
-    outputs: workspace
-      ? [rootFile(ctx, WORKSPACE_LOCK_FILE), rootFile(ctx, lockVersionsJsonPath(WORKSPACE_LOCK_FILE))]
-      : model.unikernels.map((u) => `{workspaceRoot}/${inDir(u.root, 'mirage')}/*.opam.locked`),
+    outputs: lockOutputs(ctx),
     metadata: metadata(
       workspace
-        ? 'Configure what is not configured, then lock every unikernel of the dune root together with opam-monorepo into mirage.opam.locked; skipped while it was locked from the same opam files'
-        : "Configure what is not configured, then lock each unikernel's dependencies with opam-monorepo into its mirage/ directory; skipped while each was locked from the same opam file",
+        ? 'Configure what is not configured, then lock every unikernel of the dune root together with opam-monorepo into mirage.opam.locked; skipped while it was locked from the same opam files, cached while nothing it read changed'
+        : "Configure what is not configured, then lock each unikernel's dependencies with opam-monorepo into its mirage/ directory; skipped while each was locked from the same opam file, cached while nothing it read changed",
       'opam monorepo lock --help=plain',
       { force: true },
     ),
@@ -200,21 +235,23 @@ export function installSwitchTarget(ctx: TargetContext): TargetConfiguration {
 
 /**
  * `pull`: vendors the locked sources into duniverse/ (one at the dune root, or one per unikernel), skipped
- * while duniverse/ holds the sources of the lockfile. Not cached (the tree is large and shared) and without
- * file inputs: a lockfile bump reaches a unikernel's build through the lockfile fields its build hashes.
+ * while duniverse/ holds them, after making sure the lock is current (it locks itself where it is not, so it
+ * also works alone). It leaves the dependencies stamp lock and pull are cached under (dependsKey). Its
+ * outputs are the lockfiles, not duniverse/ (large, and shared): a lockfile bump reaches a unikernel's build
+ * through the lockfile fields that build hashes.
  */
 export function pullTarget(ctx: TargetContext): TargetConfiguration {
-  const { options, model } = ctx;
+  const { options } = ctx;
   const workspace = options.lockScope === 'workspace';
   return {
     executor: 'nx-mirage:pull',
-    options: { duneRoot: model.duneRoot, scope: options.lockScope },
+    ...dependsKey(ctx),
     dependsOn: [options.lockTargetName],
-    cache: false,
-    inputs: [NO_NPM_PACKAGES],
-    outputs: workspace ? [rootFile(ctx, 'duniverse')] : model.unikernels.map((u) => `{workspaceRoot}/${inDir(u.root, 'duniverse')}`),
+    outputs: lockOutputs(ctx),
     metadata: metadata(
-      workspace ? 'Vendor the shared lockfile into the dune root duniverse/ (opam monorepo pull), once per lockfile' : "Vendor each unikernel's lockfile into its duniverse/ (opam monorepo pull), once per lockfile",
+      workspace
+        ? 'Vendor the shared lockfile into the dune root duniverse/ (opam monorepo pull), once per lockfile, locking first where the lock is not current; cached while nothing it read changed'
+        : "Vendor each unikernel's lockfile into its duniverse/ (opam monorepo pull), once per lockfile, locking first where the lock is not current; cached while nothing it read changed",
       'opam monorepo pull --help=plain',
     ),
   };
@@ -264,10 +301,9 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
       { env: 'MIRAGE_EXTRA_REPOS' },
       NO_NPM_PACKAGES,
       // The locked versions of this unikernel's packages, for nx affected: a lockfile bump makes exactly the
-      // unikernels using a bumped package affected, through this task, which their build depends on. Here and not
-      // on the build, whose key has the whole lockfile (as lock left it): Nx reads file inputs when the run starts,
-      // so a lock in the same run would cost the build an extra miss; a configure miss with unchanged config.ml
-      // runs no mirage (the stamp holds).
+      // unikernels using a bumped package affected (Nx compares the fields of every target's inputs). Here and not
+      // on the build, whose key has the whole lockfile (as lock and pull left it): Nx reads file inputs when the run
+      // starts, so a lock in the same run would cost the build an extra miss.
       ...lockVersionsInput(ctx, ctx.model.lockFields[u.project] ?? u.packages),
       // With a lockfile of its own (lockScope "unikernel"), that lockfile: a bump reaches its build through here.
       ...(ctx.options.monorepo && ctx.options.lockScope === 'unikernel' ? ['{projectRoot}/mirage/*.opam.locked'] : []),
@@ -292,8 +328,14 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     // The configure flags shape the generated rules, so they belong in the build's hash.
     options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target), configureFlags: u.configureFlags },
     configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
-    // ^build: projects this unikernel depends on (libraries, the web app it serves) build first.
-    dependsOn: [options.configureTargetName, ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []), `^${options.buildTargetName}`],
+    // No configure task: the build configures what is stale itself. It waits for the dune root's pull and for
+    // every library the dune root's unikernels use, so that all unikernel builds of a run become ready at the same
+    // moment and Nx hands them to one batch (one dune call); ^build: what it depends on besides (a served web app).
+    dependsOn: [
+      ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : toolchainDependency(ctx).dependsOn),
+      ...librariesGate(ctx),
+      `^${options.buildTargetName}`,
+    ],
     cache: true,
     syncGenerators: [SYNC_GENERATOR],
     inputs: [
@@ -309,7 +351,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
       ...CONFIGURE_OUTPUTS.map((p) => `!{projectRoot}/${p}`),
       ...duneRootInputs(ctx, u.root),
       ...buildProbes([u.target]),
-      // The toolchain record, as the toolchain task of this run wrote it (through configure).
+      // The toolchain record, as the toolchain task of this run wrote it (through pull and lock).
       ...toolchainDependency(ctx, true).inputs,
       // The lockfile as the lock task of this run left it (read from disk after it ran). nx affected follows the
       // versions of this unikernel's packages through configure.
@@ -430,7 +472,7 @@ export function libraryBuildTarget(ctx: TargetContext, lib: LibraryModel): Targe
   return {
     executor: 'nx-mirage:dune',
     options: { ...libraryOptions(ctx, lib), action: 'build' },
-    dependsOn: [`^${ctx.options.buildTargetName}`, ...toolchainDependency(ctx).dependsOn],
+    dependsOn: libraryDependsOn(ctx),
     cache: true,
     inputs: libraryInputs(ctx, lib),
     metadata: metadata(
@@ -447,7 +489,7 @@ export function libraryTestTarget(ctx: TargetContext, lib: LibraryModel): Target
   return {
     executor: 'nx-mirage:dune',
     options: { ...libraryOptions(ctx, lib), action: 'test' },
-    dependsOn: [`^${ctx.options.buildTargetName}`, ...toolchainDependency(ctx).dependsOn],
+    dependsOn: libraryDependsOn(ctx),
     cache: true,
     inputs: libraryInputs(ctx, lib),
     metadata: metadata('Run the dune tests of this directory (runtest)', 'dune test --help=plain', {}, OCAML),

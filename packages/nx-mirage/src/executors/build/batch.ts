@@ -14,7 +14,7 @@ export default function buildBatchExecutor(taskGraph: TaskGraph, inputs: Record<
     taskGraph,
     inputs,
     context,
-    (id, options, unikernel) => ({ id, unikernel, duneRoot: options.duneRoot }),
+    (id, options, unikernel) => ({ id, unikernel, duneRoot: options.duneRoot, configureFlags: options.configureFlags }),
     (requests) => buildUnikernels(requests, context),
   );
 }

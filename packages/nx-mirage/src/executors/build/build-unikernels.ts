@@ -33,7 +33,8 @@ import { probe, runCommand } from '../../adapters/process';
 import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../options';
 import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
-import { duneRootView } from '../model';
+import { duneRootView, duniverseDirs } from '../model';
+import { configureInLockedRoot } from '../configure/configure-unikernels';
 import { ExecutorError, type LocatedUnikernel } from '../shared';
 
 export interface BuildRequest {
@@ -41,6 +42,12 @@ export interface BuildRequest {
   id: string;
   unikernel: LocatedUnikernel;
   duneRoot: string;
+  /**
+   * Configure flags: the unikernel is configured first where its configuration is missing or stale (a build
+   * task depends on no configure task, so every build of a run becomes ready at once). Absent: the caller
+   * configured it.
+   */
+  configureFlags?: string[];
 }
 
 export interface BuildOutcome {
@@ -75,12 +82,13 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
     }
   }
 
-  // dune's environment (its git probe) is worked out while the unikernels are checked.
+  // dune's environment (its git probe) is worked out while the unikernels are configured and checked.
   const environment = duneEnv(context, root);
   environment.catch(() => undefined); // awaited below when something is built; not unhandled when nothing is
+  const configured = await configureStale(context, duneRoot, root, group, fail);
   const toolchainChecks = new Map<FindlibToolchain, Promise<ToolchainCheck>>();
   const ready: BuildRequest[] = [];
-  for (const r of group) {
+  for (const r of configured) {
     const problem = await preflight(r, root, toolchainChecks);
     if (problem) fail(r, problem);
     else ready.push(r);
@@ -105,6 +113,22 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
       await removeTemporaryWorkspace(workspaceFile);
     }
   }
+}
+
+/**
+ * Configures the requests that carry configure flags where their configuration is missing or stale (mirage
+ * runs only then); one that fails to configure fails alone, with mirage's output. Returns the others.
+ */
+async function configureStale(context: ExecutorContext, duneRoot: string, root: string, group: BuildRequest[], fail: (r: BuildRequest, message: string, output?: string) => void): Promise<BuildRequest[]> {
+  const requests = group.flatMap((r) => (r.configureFlags ? [{ id: r.id, unikernel: r.unikernel, duneRoot, flags: r.configureFlags }] : []));
+  if (requests.length === 0) return group;
+  const outcomes = await configureInLockedRoot(root, requests, true, duniverseDirs(duneRootView(context, duneRoot)), { ignoreDist: true });
+  return group.filter((r) => {
+    const outcome = outcomes.get(r.id);
+    if (!outcome || outcome.success) return true;
+    fail(r, `${inDir(r.unikernel.dir, 'config.ml')} could not be configured for ${r.unikernel.target} (mirage configure failed, output above)`, outcome.output.endsWith('\n') ? outcome.output : `${outcome.output}\n`);
+    return false;
+  });
 }
 
 interface DuneRun {

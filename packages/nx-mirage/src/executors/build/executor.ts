@@ -7,7 +7,7 @@ import { schema as buildSchema, type BuildOptions } from './schema';
 export default async function buildExecutor(raw: BuildOptions, context: ExecutorContext) {
   return guarded(async () => {
     const options = parseOptions(buildSchema, raw, 'build');
-    const outcomes = await buildUnikernels([{ id: 'build', unikernel: unikernelOf(context, options), duneRoot: options.duneRoot }], context);
+    const outcomes = await buildUnikernels([{ id: 'build', unikernel: unikernelOf(context, options), duneRoot: options.duneRoot, configureFlags: options.configureFlags }], context);
     return outcomes.get('build')?.success ?? false;
   }, context);
 }

@@ -72,6 +72,7 @@ export async function configureInLockedRoot(
   requests: readonly ConfigureRequest[],
   capture: boolean,
   duniverses: readonly string[],
+  { ignoreDist = false }: { ignoreDist?: boolean } = {},
 ): Promise<Map<string, ConfigureOutcome>> {
   const version = await mirageVersion(root);
   const outcomes = new Map<string, ConfigureOutcome>();
@@ -80,7 +81,7 @@ export async function configureInLockedRoot(
     const u = r.unikernel;
     const dir = join(root, u.dir);
     const inputs = version ? await configureInputs(dir, u.target, r.flags, version) : undefined;
-    if (inputs && configureStampHolds(await readConfigureStamp(dir), inputs, await configureOutputs(dir))) {
+    if (inputs && configureStampHolds(await readConfigureStamp(dir), inputs, await configureOutputs(dir), ignoreDist)) {
       const message = `${inDir(u.dir, 'config.ml')} is configured for ${u.target} from this very config.ml and flags; mirage configure skipped.`;
       if (capture) logger.info(message);
       outcomes.set(r.id, { success: true, output: `${message}\n`, status: 'fresh' });

@@ -7,9 +7,25 @@ import { prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, toolchainC
 import { ExecutorError, guarded, parseOptions } from '../shared';
 import { schema as duneSchema, type DuneOptions } from './schema';
 
+/** Whether `from` uses `to` in the project graph, directly or through other projects. */
+function uses(context: ExecutorContext, from: string, to: string): boolean {
+  const dependencies = context.projectGraph?.dependencies ?? {};
+  const seen = new Set<string>();
+  const pending = [from];
+  while (pending.length > 0) {
+    const p = pending.pop()!;
+    for (const d of dependencies[p] ?? []) {
+      if (d.target === to) return true;
+      if (!seen.has(d.target)) pending.push((seen.add(d.target), d.target));
+    }
+  }
+  return false;
+}
+
 /**
- * The contexts to build a library in: those of the unikernel builds that depend on it in this run (their
- * dune call then reuses the work instead of compiling the library again), else the host context.
+ * The contexts to build a library in: those of the unikernel builds of this run that use it (their dune call
+ * then reuses the work instead of compiling the library again), else the host context. Every unikernel build
+ * waits for every library of the dune root, so a task dependency alone does not mean the unikernel uses it.
  */
 function contextsOfDependents(context: ExecutorContext): { contexts: string[]; targets: MirageTarget[] } {
   const graph = context.taskGraph;
@@ -33,7 +49,7 @@ function contextsOfDependents(context: ExecutorContext): { contexts: string[]; t
     const config = context.projectsConfigurations?.projects[task.target.project]?.targets?.[task.target.target];
     const target = (config?.options as { target?: string } | undefined)?.target;
     const chosen = task.target.configuration && isMirageTarget(task.target.configuration) ? task.target.configuration : target;
-    if (config?.executor === 'nx-mirage:build' && chosen && isMirageTarget(chosen)) targets.add(chosen);
+    if (config?.executor === 'nx-mirage:build' && chosen && isMirageTarget(chosen) && uses(context, task.target.project, self.target.project)) targets.add(chosen);
   }
   if (targets.size === 0) return { contexts: ['default'], targets: [] };
   return { contexts: [...new Set([...targets].map((t) => targetInfo(t).context))].sort(), targets: [...targets] };

@@ -3,7 +3,12 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { logger } from '../log';
 import {
+  DEPENDS_ENV,
+  PULLED_FROM,
   WORKSPACE_LOCK_FILE,
+  dependsStampFiles,
+  dependsStampId,
+  dependsStampPath,
   inDir,
   lockClosures,
   lockFile,
@@ -18,10 +23,11 @@ import {
   type Command,
 } from '../../domain';
 import { exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
-import { duneRootView, duniverseDirs, located } from '../model';
+import { duneRootView, located } from '../model';
 import { runMonorepo } from '../monorepo';
-import { restoreHiddenDuniverses } from '../../adapters/duniverse';
-import { underDuneRootLock } from '../dune-root';
+import { observeStamp, writeStamp } from '../../adapters/stamp';
+import { prepareDuneRoot, underDuneRootLock } from '../dune-root';
+import { lockDuneRoot } from '../lock/lock-dune-root';
 import { ExecutorError, guarded, parseOptions } from '../shared';
 import { schema, type Options } from './schema';
 
@@ -45,13 +51,12 @@ async function recordClosures(root: string, unikernels: ReadonlyArray<{ name: st
   if ((await readTextIfExists(viewPath)) !== view) await writeFileAtomically(viewPath, view);
 }
 
-/** Records which lockfile a duniverse/ was pulled from, so that a pull of the same lockfile is skipped. */
-const PULLED_FROM = '.nx-mirage-pulled-from';
-
 /**
- * `opam monorepo pull` of the dune root's lockfile into its duniverse/ (scope "workspace"), or of each
- * unikernel's lockfile into its own duniverse/ (scope "unikernel"), skipped while duniverse/ already holds the
- * sources of that lockfile.
+ * Everything a build needs from opam-monorepo, for the whole dune root: configures what is stale and locks
+ * (lockDuneRoot), then `opam monorepo pull` of the dune root's lockfile into its duniverse/ (scope
+ * "workspace"), or of each unikernel's lockfile into its own duniverse/ (scope "unikernel"), skipped while
+ * duniverse/ already holds the sources of that lockfile. Then it stamps what it read and left (the target is
+ * cached under that stamp: a run in which none of it changed starts no process for it).
  */
 export default async function pullExecutor(raw: Options, context: ExecutorContext) {
   return guarded(async () => {
@@ -63,15 +68,14 @@ export default async function pullExecutor(raw: Options, context: ExecutorContex
         : duneRootView(context, options.duneRoot)
             .unikernels.map((u) => located(context, options.duneRoot, u))
             .map((u) => ({ lock: lockFile(u), duniverse: inDir(u.dir, 'duniverse'), command: pullCommand(u, root) }));
-    const present: typeof pulls = [];
-    for (const p of pulls) if (await exists(join(root, p.lock))) present.push(p);
-    if (present.length === 0) {
-      throw new ExecutorError(
-        `${pulls.length === 1 ? inDir(options.duneRoot, pulls[0]!.lock) : 'no unikernel lockfile'} does not exist: lock the dependencies first (nx run ${context.projectName}:lock)`,
-      );
-    }
     return underDuneRootLock(root, options.duneRoot, async () => {
-      await restoreHiddenDuniverses(root, duniverseDirs(duneRootView(context, options.duneRoot)));
+      await prepareDuneRoot(context, options.duneRoot);
+      const locked = await lockDuneRoot(context, options.duneRoot, root, options.scope, false);
+      if (locked === false) return false;
+      if (locked === 'nothing') return true;
+      const present: typeof pulls = [];
+      for (const p of pulls) if (await exists(join(root, p.lock))) present.push(p);
+      if (present.length === 0) throw new ExecutorError(`opam monorepo lock left no lockfile in ${options.duneRoot}: run nx run ${context.projectName}:lock --force`);
       for (const p of present) {
         const digest = sha256(await readFile(join(root, p.lock)));
         const marker = join(root, p.duniverse, PULLED_FROM);
@@ -82,7 +86,10 @@ export default async function pullExecutor(raw: Options, context: ExecutorContex
         if (!(await runMonorepo(p.command, root, 'pull'))) return false;
         await writeFileAtomically(marker, `${digest}\n`);
       }
-      if (options.scope === 'workspace') await recordClosures(root, duneRootView(context, options.duneRoot).unikernels);
+      const view = duneRootView(context, options.duneRoot);
+      if (options.scope === 'workspace') await recordClosures(root, view.unikernels);
+      const files = dependsStampFiles(view.unikernels, options.scope).map((f) => join(root, f));
+      await writeStamp(context.root, dependsStampPath(dependsStampId(options.duneRoot)), await observeStamp(`depends ${options.duneRoot}`, files, process.env, DEPENDS_ENV));
       return true;
     });
   }, context);

@@ -10,7 +10,7 @@ import { TOOLCHAIN_RECORD, findlibToolchainsFor, normalizeVersion, renderToolcha
 import { writeFileAtomically } from '../../adapters/files';
 import { toolchainFingerprint } from '../../adapters/toolchain';
 import { findOnPath } from '../../adapters/path-lookup';
-import { observeToolchainStamp, writeToolchainStamp } from '../../adapters/toolchain-stamp';
+import { observeToolchainStamp, writeToolchainStamp } from '../../adapters/stamp';
 import { pluginOptionsFromNxJson } from '../../options';
 import { targetsInUse } from '../model';
 import { ExecutorError } from '../shared';

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOOLCHAIN_STAMP } from '../domain';
-import { observeToolchainStamp, toolchainStampDigest, writeToolchainStamp } from './toolchain-stamp';
+import { observeToolchainStamp, toolchainStampDigest, writeToolchainStamp } from './stamp';
 
 let root: string;
 let env: NodeJS.ProcessEnv;
