@@ -77,10 +77,11 @@ describe('getting started', () => {
     expect(projects).toContain('@nx-mirage');
     // A unikernel has its own targets; the dune root project the workspace-wide ones.
     const hello = JSON.parse(await ws.nx(['show', 'project', 'hello', '--json'], tools.env).then((r) => r.stdout));
-    expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'run', 'serve', 'verify']);
+    expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'locked-versions', 'run', 'serve', 'verify']);
     expect(hello.targets.build.executor).toBe('nx-mirage:build');
     const root = JSON.parse(await ws.nx(['show', 'project', '@nx-mirage', '--json'], tools.env).then((r) => r.stdout));
-    expect(Object.keys(root.targets).sort()).toEqual(['depends', 'install-switch', 'lock', 'pull', 'toolchain']);
+    // libraries: the greeter library a generated unikernel uses, which every unikernel build waits for.
+    expect(Object.keys(root.targets).sort()).toEqual(['depends', 'install-switch', 'libraries', 'lock', 'pull', 'toolchain']);
     const site = JSON.parse(await ws.nx(['show', 'project', 'site', '--json'], tools.env).then((r) => r.stdout));
     expect(site.implicitDependencies).toEqual(['web']);
     await ws.commit('unikernels');

@@ -47,11 +47,11 @@ describe('inference in a real Nx 24 workspace', () => {
     const hello = await ws.nxJson<ProjectJson>(['show', 'project', 'hello', '--json']);
     expect(hello.root).toBe('unikernels/hello');
     expect(hello.tags).toEqual(expect.arrayContaining(['mirage', 'mirage:solo5', 'mirage:target:hvt']));
-    expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'run', 'serve', 'verify']);
+    expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'locked-versions', 'run', 'serve', 'verify']);
     expect(hello.targets['configure']!.executor).toBe('nx-mirage:configure');
     expect(hello.targets['build']!.executor).toBe('nx-mirage:build');
     // No configure task: the build configures what is stale itself, so every build of a run is ready at once.
-    expect(hello.targets['build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, '^build']);
+    expect(hello.targets['build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build']);
     expect(hello.targets['build']!.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
     expect(Object.keys(hello.targets['build']!.configurations ?? {})).toEqual(expect.arrayContaining(['unix', 'hvt', 'spt', 'xen', 'unikraft-qemu']));
     expect(hello.targets['run']!.continuous).toBe(true);

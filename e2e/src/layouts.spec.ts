@@ -56,7 +56,7 @@ describe('a unikernel at the repository root', () => {
 
       const hello = JSON.parse((await ws.nx(['show', 'project', 'hello', '--json'], tools.env)).stdout);
       expect(hello.root).toBe('.');
-      expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'run', 'serve', 'verify']);
+      expect(Object.keys(hello.targets).sort()).toEqual(['build', 'clean', 'configure', 'locked-versions', 'run', 'serve', 'verify']);
       // Its build reads its sources, not the npm side of the repository.
       const inputs = JSON.parse((await ws.nx(['show', 'target', 'inputs', 'hello:build', '--json'], tools.env)).stdout) as { files: string[] };
       expect(inputs.files).toEqual(expect.arrayContaining(['config.ml', 'unikernel.ml']));

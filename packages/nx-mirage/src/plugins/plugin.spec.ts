@@ -63,7 +63,7 @@ describe('createNodes', () => {
     expect(Object.keys(p).sort()).toEqual(['.nx-mirage', 'apps/hello', 'apps/web']);
     expect(p['apps/hello']!.name).toBe('hello');
     expect(p['apps/web']!.name).toBe('web.v2-site');
-    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['configure', 'build', 'run', 'serve', 'verify', 'clean']);
+    expect(Object.keys(p['apps/hello']!.targets!)).toEqual(['configure', 'build', 'run', 'serve', 'verify', 'clean', 'locked-versions']);
     expect(p['apps/hello']!.tags).toEqual(['mirage', 'ocaml', 'mirage:unikernel', 'mirage:solo5', 'mirage:target:hvt']);
     expect(p['apps/hello']!.metadata?.technologies).toEqual(['mirage', 'ocaml', 'dune']);
     const root = p['.nx-mirage']!;
@@ -113,7 +113,7 @@ describe('createNodes', () => {
     expect(build.executor).toBe('nx-mirage:build');
     expect(build.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
     // No configure task: the build configures what is stale itself, so every build of a run is ready at once.
-    expect(build.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, '^build']);
+    expect(build.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build']);
     expect(build.cache).toBe(true);
     expect(build.outputs).toContain('{projectRoot}/dist/{options.artifact}');
     expect(build.inputs).toEqual(
@@ -126,12 +126,16 @@ describe('createNodes', () => {
         { externalDependencies: ['opam:cmdliner-stdlib', 'opam:duration', 'opam:lwt', 'opam:mirage-bootvar', 'opam:mirage-crypto-rng-mirage', 'opam:mirage-logs', 'opam:mirage-mtime', 'opam:mirage-ptime', 'opam:mirage-runtime', 'opam:mirage-sleep', 'opam:mirage-solo5'] },
       ]),
     );
-    // The versions of its packages, which nx affected compares between revisions, reach the build through configure.
-    expect(projects(await infer())['uk']!.targets!['configure']!.inputs).toContainEqual({
+    // The versions of its packages, which nx affected compares between revisions, on a no-op target the build
+    // depends on; not on the build, which hashes the whole lockfile as pull left it.
+    const locked = projects(await infer())['uk']!.targets!['locked-versions']!;
+    expect(locked).toMatchObject({ executor: 'nx:noop', cache: false });
+    expect(locked.inputs).toContainEqual({
       json: '{workspaceRoot}/mirage.opam.locked.json',
       fields: ['cmdliner-stdlib', 'duration', 'lwt', 'mirage-bootvar', 'mirage-crypto-rng-mirage', 'mirage-logs', 'mirage-mtime', 'mirage-ptime', 'mirage-runtime', 'mirage-sleep', 'mirage-solo5'],
     });
     expect(JSON.stringify(build.inputs)).not.toContain('opam.locked.json');
+    expect(JSON.stringify(projects(await infer())['uk']!.targets!['configure']!.inputs)).not.toContain('opam.locked.json');
     // Every file dune reads for it: the root files, and the dune files of the directories above it.
     const nested = projects(await infer({ monorepo: false }));
     ws.write('apps/deep/uk/config.ml', unikernel('deep'));
@@ -187,7 +191,8 @@ describe('createNodes', () => {
       expect(found['lib']!.targets!['toolchain']).toBeUndefined();
       expect(t['configure']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
       expect(t['configure']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
-      expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json', transitive: true });
+      expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
+      expect(t['build']!.dependsOn).toContainEqual({ projects: ['@nx-mirage'], target: 'toolchain' });
       // A library may use vendored packages: it builds after the pull (which comes after the toolchain).
       expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
       expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
@@ -253,7 +258,7 @@ describe('createNodes', () => {
       expect(target.inputs).toEqual([{ runtime: expect.stringMatching(/^node \S+\/bin\/depends-stamp\.js [0-9a-f]{16}$/) }, { externalDependencies: [] }]);
     }
     expect(t['depends']!.dependsOn).toEqual(['install-switch', 'pull']);
-    expect(found['a']!.targets!['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true });
+    expect(found['a']!.targets!['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.opam.locked' });
     const own = projects(await infer({ lockScope: 'unikernel' }))['.nx-mirage']!.targets!;
     expect(own['lock']!.outputs).toEqual(['{workspaceRoot}/a/mirage/*.opam.locked', '{workspaceRoot}/b/mirage/*.opam.locked']);
     expect(own['pull']!.outputs).toEqual(own['lock']!.outputs);
@@ -278,17 +283,21 @@ describe('createNodes', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('has every unikernel build wait for every library the dune root\'s unikernels use, so the builds of a run are ready at once', async () => {
+  it('has every unikernel build wait for the libraries target, which waits for every library the unikernels use', async () => {
     ws.write('a/config.ml', unikernel('a', ' ~local_libs:[ "greet" ]'));
     ws.write('b/config.ml', unikernel('b'));
     ws.write('libs/greet/dune', '(library (name greet) (libraries words))\n');
     ws.write('libs/words/dune', '(library (name words))\n');
     ws.write('libs/unused/dune', '(library (name unused))\n');
     const p = projects(await infer());
-    const gate = { projects: ['greet', 'words'], target: 'build' };
+    const root = p['.nx-mirage']!.targets!;
+    expect(root['libraries']).toMatchObject({ executor: 'nx:noop', dependsOn: [{ projects: ['greet', 'words'], target: 'build' }], cache: false });
     // b uses no library, yet waits for them as a does: otherwise it would be ready (and built) before a.
-    expect(p['a']!.targets!['build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, gate, '^build']);
-    expect(p['b']!.targets!['build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, gate, '^build']);
+    const waits = [{ projects: ['@nx-mirage'], target: 'pull' }, { projects: ['@nx-mirage'], target: 'libraries' }, 'locked-versions', '^build'];
+    expect(p['a']!.targets!['build']!.dependsOn).toEqual(waits);
+    expect(p['b']!.targets!['build']!.dependsOn).toEqual(waits);
+    // No input carries changes through the libraries target: a library's change reaches only its users.
+    for (const u of ['a', 'b']) expect(JSON.stringify(p[u]!.targets!['build']!.inputs)).not.toContain('transitive');
   });
 
   it('skips config.ml under _build, duniverse, dist and node_modules', async () => {

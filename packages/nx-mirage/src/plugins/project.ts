@@ -4,8 +4,12 @@
  * model, which executors and the sync generator read back.
  */
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { duneRootMetadata, libraryMetadata, targetInfo, unikernelMetadata, type LibraryModel, type UnikernelModel } from '../domain';
+import { duneRootMetadata, librariesUsedByUnikernels, libraryMetadata, targetInfo, unikernelMetadata, type LibraryModel, type UnikernelModel } from '../domain';
 import {
+  LIBRARIES_TARGET,
+  LOCKED_VERSIONS_TARGET,
+  lockedVersionsTarget,
+  librariesTarget,
   TECHNOLOGIES,
   buildTarget,
   cleanTarget,
@@ -36,6 +40,7 @@ export function duneRootProject(ctx: TargetContext): ProjectConfiguration {
     targets[options.installSwitchTargetName] = installSwitchTarget(ctx);
     if (options.monorepo) targets[options.pullTargetName] = pullTarget(ctx);
     targets[options.dependsTargetName] = dependsTarget(ctx);
+    if (librariesUsedByUnikernels(model).length > 0) targets[LIBRARIES_TARGET] = librariesTarget(ctx);
   }
   const where = model.duneRoot === '.' ? 'the workspace root' : model.duneRoot;
   return {
@@ -64,6 +69,8 @@ export function unikernelProject(ctx: TargetContext, u: UnikernelModel): Project
     [options.verifyTargetName]: verifyTarget(ctx, u),
     [options.cleanTargetName]: cleanTarget(ctx, u),
   };
+  const locked = lockedVersionsTarget(ctx, u);
+  if (locked) targets[LOCKED_VERSIONS_TARGET] = locked;
   return {
     name: u.project,
     root: u.root,

@@ -83,10 +83,62 @@ export function toolchainKeyInputs(stampCommand: string, model: DuneRootModel): 
   };
 }
 
-/** The builds of every library the dune root's unikernels use (librariesUsedByUnikernels). */
-function librariesGate(ctx: TargetContext): TargetDependencyConfig[] {
-  const libraries = librariesUsedByUnikernels(ctx.model);
-  return libraries.length > 0 ? [{ projects: libraries, target: ctx.options.buildTargetName }] : [];
+/**
+ * What a unikernel's `locked-versions` target hashes: the locked versions of its packages and their locked
+ * closure (fields of the lockfile's JSON view), or its own lockfile (lockScope "unikernel").
+ */
+function lockedVersionsInputs(ctx: TargetContext, u: UnikernelModel) {
+  return [
+    ...lockVersionsInput(ctx, ctx.model.lockFields[u.project] ?? u.packages),
+    ...(ctx.options.monorepo && ctx.options.lockScope === 'unikernel' ? ['{projectRoot}/mirage/*.opam.locked'] : []),
+  ];
+}
+
+/**
+ * `locked-versions` of a unikernel (an `nx:noop`, no process): carries the locked versions of its packages for
+ * nx affected, which compares exactly those fields between revisions, so a lockfile bump makes exactly the
+ * unikernels using a bumped package (directly or through others) affected; its build depends on it, and the
+ * change reaches the build through the lockfile input the build has for pull's output. Not on the build
+ * itself: which fields (the locked closure) is known only after a pull, and the build's key must not change
+ * with it. Not cached: it does nothing.
+ */
+export const LOCKED_VERSIONS_TARGET = 'locked-versions';
+
+export function lockedVersionsTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration | undefined {
+  const inputs = lockedVersionsInputs(ctx, u);
+  if (inputs.length === 0) return undefined;
+  return {
+    executor: 'nx:noop',
+    cache: false,
+    inputs: [...inputs, NO_NPM_PACKAGES],
+    // The lockfile it reads, as an output the build's lockfile input matches: Nx carries a change of this task's
+    // inputs to the build only through such an input (dependentTasksOutputFiles) that matches an output of it.
+    outputs: ctx.options.lockScope === 'workspace' ? [rootFile(ctx, WORKSPACE_LOCK_FILE)] : ['{projectRoot}/mirage/*.opam.locked'],
+    metadata: metadata(
+      "The locked versions of this unikernel's packages and of what they depend on, for nx affected (does nothing when run)",
+      `nx run ${u.project}:${LOCKED_VERSIONS_TARGET} --help`,
+    ),
+  };
+}
+
+/**
+ * `libraries` of the dune root project: waits for the builds of every library the dune root's unikernels use
+ * (an `nx:noop`, no process). Every unikernel build depends on it, so the builds of a run become ready at one
+ * moment whichever libraries each uses. No inputs: a library's change reaches only the builds that use it.
+ */
+export const LIBRARIES_TARGET = 'libraries';
+
+export function librariesTarget(ctx: TargetContext): TargetConfiguration {
+  return {
+    executor: 'nx:noop',
+    dependsOn: [{ projects: librariesUsedByUnikernels(ctx.model), target: ctx.options.buildTargetName }],
+    cache: false,
+    inputs: [NO_NPM_PACKAGES],
+    metadata: metadata(
+      'Wait for the builds of every library the unikernels of the dune root use, so that their builds of a run start together in one dune call',
+      `nx run ${ctx.model.project}:${LIBRARIES_TARGET} --help`,
+    ),
+  };
 }
 
 /** A library build waits for the dune root's pull, where there is one (a dune root with unikernels): it may use vendored packages. */
@@ -103,11 +155,11 @@ function onRoot(ctx: TargetContext, target: string): TargetDependencyConfig {
 }
 
 /** dependsOn and inputs that make a target run after the toolchain is ready and hash its record (modes "auto", "managed"). */
-function toolchainDependency(ctx: TargetContext, transitive = false) {
-  if (!managesToolchain(ctx.options)) return { dependsOn: [] as TargetDependencyConfig[], inputs: [] as Array<{ dependentTasksOutputFiles: string; transitive?: boolean }> };
+function toolchainDependency(ctx: TargetContext) {
+  if (!managesToolchain(ctx.options)) return { dependsOn: [] as TargetDependencyConfig[], inputs: [] as Array<{ dependentTasksOutputFiles: string }> };
   return {
     dependsOn: [onRoot(ctx, ctx.options.toolchainTargetName)],
-    inputs: [{ dependentTasksOutputFiles: TOOLCHAIN_RECORD, ...(transitive ? { transitive: true } : {}) }],
+    inputs: [{ dependentTasksOutputFiles: TOOLCHAIN_RECORD }],
   };
 }
 
@@ -300,13 +352,6 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
       ...toolchain.inputs,
       { env: 'MIRAGE_EXTRA_REPOS' },
       NO_NPM_PACKAGES,
-      // The locked versions of this unikernel's packages, for nx affected: a lockfile bump makes exactly the
-      // unikernels using a bumped package affected (Nx compares the fields of every target's inputs). Here and not
-      // on the build, whose key has the whole lockfile (as lock and pull left it): Nx reads file inputs when the run
-      // starts, so a lock in the same run would cost the build an extra miss.
-      ...lockVersionsInput(ctx, ctx.model.lockFields[u.project] ?? u.packages),
-      // With a lockfile of its own (lockScope "unikernel"), that lockfile: a bump reaches its build through here.
-      ...(ctx.options.monorepo && ctx.options.lockScope === 'unikernel' ? ['{projectRoot}/mirage/*.opam.locked'] : []),
     ],
     outputs: CONFIGURE_OUTPUTS.map((p) => `{projectRoot}/${p}`),
     metadata: metadata('Generate the dune rules, main.ml and opam file of this unikernel (mirage configure), with editor support for config.ml beside the unikernel (dune ocaml-merlin)', 'mirage configure --help=plain', {
@@ -328,12 +373,15 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     // The configure flags shape the generated rules, so they belong in the build's hash.
     options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target), configureFlags: u.configureFlags },
     configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
-    // No configure task: the build configures what is stale itself. It waits for the dune root's pull and for
-    // every library the dune root's unikernels use, so that all unikernel builds of a run become ready at the same
-    // moment and Nx hands them to one batch (one dune call); ^build: what it depends on besides (a served web app).
+    // No configure task: the build configures what is stale itself. It waits for the toolchain, the dune root's
+    // pull and its libraries target (every library the dune root's unikernels use), so that all unikernel builds of
+    // a run become ready at the same moment and Nx hands them to one batch (one dune call); ^build: what it uses
+    // itself (its libraries, a served web app).
     dependsOn: [
-      ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : toolchainDependency(ctx).dependsOn),
-      ...librariesGate(ctx),
+      ...toolchainDependency(ctx).dependsOn,
+      ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []),
+      ...(librariesUsedByUnikernels(ctx.model).length > 0 ? [onRoot(ctx, LIBRARIES_TARGET)] : []),
+      ...(lockedVersionsInputs(ctx, u).length > 0 ? [LOCKED_VERSIONS_TARGET] : []),
       `^${options.buildTargetName}`,
     ],
     cache: true,
@@ -351,11 +399,11 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
       ...CONFIGURE_OUTPUTS.map((p) => `!{projectRoot}/${p}`),
       ...duneRootInputs(ctx, u.root),
       ...buildProbes([u.target]),
-      // The toolchain record, as the toolchain task of this run wrote it (through pull and lock).
-      ...toolchainDependency(ctx, true).inputs,
-      // The lockfile as the lock task of this run left it (read from disk after it ran). nx affected follows the
-      // versions of this unikernel's packages through configure.
-      ...(options.monorepo ? [{ dependentTasksOutputFiles: '**/*.opam.locked', transitive: true }] : []),
+      // The toolchain record, as the toolchain task of this run wrote it. Direct dependencies only: through the
+      // libraries target every library's change would reach every unikernel's hash and nx affected.
+      ...toolchainDependency(ctx).inputs,
+      // The lockfile as lock and pull left it in this run (read from disk after they ran).
+      ...(options.monorepo ? [{ dependentTasksOutputFiles: '**/*.opam.locked' }] : []),
       // What it depends on (a served web app, libraries): their changes reach this hash and nx affected.
       `^${ctx.production}`,
       opamInputs(u.packages),
