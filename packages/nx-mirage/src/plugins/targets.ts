@@ -362,9 +362,10 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
 }
 
 /**
- * `build`: one dune invocation for every unikernel build of the run (batch executor), then the artifact and its
- * manifest into dist/. It depends on its configure and on the dune root's pull, which every build of a run
- * shares, so Nx hands them all to one batch.
+ * `build`: configures what is stale, then one dune invocation for every unikernel build of the run (batch
+ * executor), then the artifact and its manifest into dist/. Its dependencies are the same for every unikernel
+ * of the dune root (toolchain, pull, libraries) besides its own no-op locked-versions and what it uses, so the
+ * builds of a run become ready together and Nx hands them all to one batch.
  */
 export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
   const { options } = ctx;
