@@ -25,6 +25,17 @@ export function dependsStampPath(id: string): string {
   return `.nx-mirage/depends/${id}.stamp.json`;
 }
 
+/**
+ * What a pull vendors, relative to the dune root: the dune root's lockfile into its duniverse/ (scope
+ * "workspace", mirage-skeleton's way), or each unikernel's lockfile into its own duniverse/ (scope "unikernel",
+ * mirage's Makefile), with the unikernel it is for.
+ */
+export function pullsOf<U extends UnikernelRef>(unikernels: readonly U[], scope: 'workspace' | 'unikernel'): Array<{ lock: string; duniverse: string; unikernel?: U }> {
+  return scope === 'workspace'
+    ? [{ lock: WORKSPACE_LOCK_FILE, duniverse: 'duniverse' }]
+    : unikernels.map((u) => ({ lock: lockFile(u), duniverse: inDir(u.dir, 'duniverse'), unikernel: u }));
+}
+
 /** The marker a pull leaves in duniverse/: the sha256 of the lockfile it pulled. */
 export const PULLED_FROM = '.nx-mirage-pulled-from';
 
@@ -34,7 +45,7 @@ export const PULLED_FROM = '.nx-mirage-pulled-from';
  * the marker of what was pulled into it.
  */
 export function dependsStampFiles(unikernels: readonly UnikernelRef[], scope: 'workspace' | 'unikernel'): string[] {
-  const pulls = scope === 'workspace' ? [{ lock: WORKSPACE_LOCK_FILE, duniverse: 'duniverse' }] : unikernels.map((u) => ({ lock: lockFile(u), duniverse: inDir(u.dir, 'duniverse') }));
+  const pulls = pullsOf(unikernels, scope);
   return [
     ...unikernels.flatMap((u) => [inDir(u.dir, 'config.ml'), inDir(u.dir, CONFIGURE_STAMP), opamFile(u)]),
     ...pulls.flatMap((p) => [p.lock, p.duniverse, inDir(p.duniverse, PULLED_FROM)]),

@@ -69,6 +69,8 @@ export interface DuneRootModel {
   targets: MirageTarget[];
   /** Static edges between the dune root's projects, each with the file that creates it. */
   edges: GraphEdge[];
+  /** The library projects its unikernels use, directly or through other libraries (librariesUsedByUnikernels). */
+  usedLibraries: string[];
   /** Directories unikernels embed with data devices (workspace-relative), for edges to the projects owning them. */
   dataDirs: WorkspaceAnalysis['dataDirs'];
   /** opam packages each project uses, with the file naming each. */
@@ -140,6 +142,7 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
     libraries: [],
     targets: [],
     edges: [],
+    usedLibraries: [],
     dataDirs: [],
     externalPackages: [],
     lockedVersions: {},
@@ -255,6 +258,7 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
   for (const u of model.unikernels) {
     model.lockFields[u.project] = [...new Set([...u.packages, ...switchPackages, ...closures.flatMap((c) => c[u.name] ?? [])])].sort();
   }
+  model.usedLibraries = librariesUsedByUnikernels(model);
   return model;
 }
 
@@ -354,14 +358,15 @@ export function modelFromProjects(projects: Readonly<Record<string, ProjectLike>
  */
 export function librariesUsedByUnikernels(model: Pick<DuneRootModel, 'unikernels' | 'libraries' | 'edges'>): string[] {
   const libraries = new Set(model.libraries.map((l) => l.project));
+  const targetsOf = new Map<string, string[]>();
+  for (const e of model.edges) if (libraries.has(e.target)) targetsOf.set(e.source, [...(targetsOf.get(e.source) ?? []), e.target]);
   const used = new Set<string>();
   const pending = model.unikernels.map((u) => u.project);
   while (pending.length > 0) {
-    const from = pending.pop()!;
-    for (const e of model.edges) {
-      if (e.source !== from || !libraries.has(e.target) || used.has(e.target)) continue;
-      used.add(e.target);
-      pending.push(e.target);
+    for (const lib of targetsOf.get(pending.pop()!) ?? []) {
+      if (used.has(lib)) continue;
+      used.add(lib);
+      pending.push(lib);
     }
   }
   return [...used].sort();

@@ -4,7 +4,7 @@
  * model, which executors and the sync generator read back.
  */
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { duneRootMetadata, librariesUsedByUnikernels, libraryMetadata, targetInfo, unikernelMetadata, type LibraryModel, type UnikernelModel } from '../domain';
+import { duneRootMetadata, libraryMetadata, targetInfo, unikernelMetadata, type LibraryModel, type UnikernelModel } from '../domain';
 import {
   LIBRARIES_TARGET,
   LOCKED_VERSIONS_TARGET,
@@ -40,7 +40,7 @@ export function duneRootProject(ctx: TargetContext): ProjectConfiguration {
     targets[options.installSwitchTargetName] = installSwitchTarget(ctx);
     if (options.monorepo) targets[options.pullTargetName] = pullTarget(ctx);
     targets[options.dependsTargetName] = dependsTarget(ctx);
-    if (librariesUsedByUnikernels(model).length > 0) targets[LIBRARIES_TARGET] = librariesTarget(ctx);
+    if (model.usedLibraries.length > 0) targets[LIBRARIES_TARGET] = librariesTarget(ctx);
   }
   const where = model.duneRoot === '.' ? 'the workspace root' : model.duneRoot;
   return {

@@ -13,7 +13,6 @@ import {
   allTargets,
   artifactFileName,
   crossCompilerProbe,
-  librariesUsedByUnikernels,
   dependsMembersDigest,
   findlibToolchainsFor,
   inDir,
@@ -131,7 +130,7 @@ export const LIBRARIES_TARGET = 'libraries';
 export function librariesTarget(ctx: TargetContext): TargetConfiguration {
   return {
     executor: 'nx:noop',
-    dependsOn: [{ projects: librariesUsedByUnikernels(ctx.model), target: ctx.options.buildTargetName }],
+    dependsOn: [{ projects: ctx.model.usedLibraries, target: ctx.options.buildTargetName }],
     cache: false,
     inputs: [NO_NPM_PACKAGES],
     metadata: metadata(
@@ -335,6 +334,14 @@ function perTarget<T extends object>(u: UnikernelModel, f: (t: MirageTarget) => 
 
 const identity = (ctx: TargetContext, u: UnikernelModel, t: MirageTarget = u.target) => ({ name: u.name, target: t, duneRoot: ctx.model.duneRoot });
 
+/** Options naming the unikernel and its artifact, and a configuration per target switching both (`nx build NAME -c spt`). */
+function artifactOptions(ctx: TargetContext, u: UnikernelModel, extra: object = {}) {
+  return {
+    options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target), ...extra },
+    configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
+  };
+}
+
 /** `configure`: `mirage configure -f DIR/config.ml -t TARGET FLAGS` from the dune root; cached by config.ml, the flags and mirage's version. */
 export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
   const toolchain = toolchainDependency(ctx);
@@ -372,8 +379,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
   return {
     executor: 'nx-mirage:build',
     // The configure flags shape the generated rules, so they belong in the build's hash.
-    options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target), configureFlags: u.configureFlags },
-    configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
+    ...artifactOptions(ctx, u, { configureFlags: u.configureFlags }),
     // No configure task: the build configures what is stale itself. It waits for the toolchain, the dune root's
     // pull and its libraries target (every library the dune root's unikernels use), so that all unikernel builds of
     // a run become ready at the same moment and Nx hands them to one batch (one dune call); ^build: what it uses
@@ -381,7 +387,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     dependsOn: [
       ...toolchainDependency(ctx).dependsOn,
       ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []),
-      ...(librariesUsedByUnikernels(ctx.model).length > 0 ? [onRoot(ctx, LIBRARIES_TARGET)] : []),
+      ...(ctx.model.usedLibraries.length > 0 ? [onRoot(ctx, LIBRARIES_TARGET)] : []),
       ...(lockedVersionsInputs(ctx, u).length > 0 ? [LOCKED_VERSIONS_TARGET] : []),
       `^${options.buildTargetName}`,
     ],
@@ -433,8 +439,7 @@ export function runTarget(ctx: TargetContext, u: UnikernelModel): TargetConfigur
   const runner = targetInfo(u.target).runner;
   return {
     executor: 'nx-mirage:run',
-    options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target) },
-    configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
+    ...artifactOptions(ctx, u),
     dependsOn: [ctx.options.buildTargetName],
     continuous: true,
     cache: false,
@@ -474,8 +479,7 @@ export function verifyTarget(ctx: TargetContext, u: UnikernelModel): TargetConfi
   const { options } = ctx;
   return {
     executor: 'nx-mirage:verify',
-    options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target), configureFlags: u.configureFlags },
-    configurations: perTarget(u, (t) => ({ target: t, artifact: artifactFileName(u.name, t) })),
+    ...artifactOptions(ctx, u, { configureFlags: u.configureFlags }),
     dependsOn: [options.configureTargetName, ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []), `^${options.buildTargetName}`],
     cache: false,
     syncGenerators: [SYNC_GENERATOR],

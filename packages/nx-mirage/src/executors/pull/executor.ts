@@ -11,16 +11,15 @@ import {
   dependsStampPath,
   inDir,
   lockClosures,
-  lockFile,
   lockVersionsJson,
   lockVersionsJsonPath,
   opamDependencies,
   pullCommand,
+  pullsOf,
   readOpamLockfile,
   sha256,
   switchPackagesOfLockfile,
   workspacePullCommand,
-  type Command,
 } from '../../domain';
 import { exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { duneRootView, located } from '../model';
@@ -62,12 +61,11 @@ export default async function pullExecutor(raw: Options, context: ExecutorContex
   return guarded(async () => {
     const options = parseOptions(schema, raw, 'pull');
     const root = resolve(context.root, options.duneRoot);
-    const pulls: Array<{ lock: string; duniverse: string; command: Command }> =
-      options.scope === 'workspace'
-        ? [{ lock: WORKSPACE_LOCK_FILE, duniverse: 'duniverse', command: workspacePullCommand(root) }]
-        : duneRootView(context, options.duneRoot)
-            .unikernels.map((u) => located(context, options.duneRoot, u))
-            .map((u) => ({ lock: lockFile(u), duniverse: inDir(u.dir, 'duniverse'), command: pullCommand(u, root) }));
+    const view = duneRootView(context, options.duneRoot);
+    const pulls = pullsOf(view.unikernels, options.scope).map((p) => ({
+      ...p,
+      command: p.unikernel ? pullCommand(located(context, options.duneRoot, p.unikernel), root) : workspacePullCommand(root),
+    }));
     return underDuneRootLock(root, options.duneRoot, async () => {
       await prepareDuneRoot(context, options.duneRoot);
       const locked = await lockDuneRoot(context, options.duneRoot, root, options.scope, false);
@@ -86,7 +84,6 @@ export default async function pullExecutor(raw: Options, context: ExecutorContex
         if (!(await runMonorepo(p.command, root, 'pull'))) return false;
         await writeFileAtomically(marker, `${digest}\n`);
       }
-      const view = duneRootView(context, options.duneRoot);
       if (options.scope === 'workspace') await recordClosures(root, view.unikernels);
       const files = dependsStampFiles(view.unikernels, options.scope).map((f) => join(root, f));
       await writeStamp(context.root, dependsStampPath(dependsStampId(options.duneRoot)), await observeStamp(`depends ${options.duneRoot}`, files, process.env, DEPENDS_ENV));

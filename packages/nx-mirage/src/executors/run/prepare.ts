@@ -4,18 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inDir, manifestFileName, planRun, sha256, type ArtifactManifest, type Command, type MirageTarget } from '../../domain';
+import { inDir, manifestFileName, planRun, sha256, type ArtifactManifest, type Command, type MirageTarget, type RunRequest } from '../../domain';
 import { readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { ExecutorError, type LocatedUnikernel } from '../shared';
 
-export interface RunSettings {
+/** Which artifact to run, and the run request's settings (devices, memory, arguments) as the options give them. */
+export interface RunSettings extends Pick<RunRequest, 'memory' | 'net' | 'block' | 'args' | 'tenderArgs'> {
   target: MirageTarget;
   artifact: string;
-  memory?: number;
-  net: Record<string, string>;
-  block: Record<string, string>;
-  args: string[];
-  tenderArgs: string[];
 }
 
 export interface PreparedRun {
