@@ -1,9 +1,9 @@
 /**
  * Editors: `dune ocaml-merlin` (what OCaml-LSP asks) answers for config.ml, with the installed mirage library
  * in scope, and for the unikernel's modules, with its libraries in scope, at once: a unix and an hvt
- * unikernel, each in a dune root with a vendored duniverse/ holding fmt (which the installed mirage library
- * also uses: in one `(libraries mirage)` stanza they would conflict). Real dune and OCaml; mirage and the
- * solo5 toolchain are the stand-ins.
+ * unikernel, each in a dune root (default configuration) with a vendored duniverse/ holding fmt (which the
+ * installed mirage library also uses: in one `(libraries mirage)` stanza they would conflict). Real dune and
+ * OCaml; mirage and the solo5 toolchain are the stand-ins.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -19,7 +19,7 @@ afterAll(() => workspaces.forEach((w) => w.cleanup()));
 
 /** A dune root with one unikernel using a local library, a vendored fmt, configured by nx-mirage. */
 async function configured(target: 'unix' | 'hvt'): Promise<MirageWorkspace> {
-  const m = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { target, monorepo: false } }] });
+  const m = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { target } }] });
   workspaces.push(m);
   m.activate();
   m.ws.write('libs/greet/dune', '(library (name greet) (libraries fmt))\n');

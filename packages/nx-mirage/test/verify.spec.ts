@@ -7,6 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { logger } from '../src/executors/log';
 import configureExecutor from '../src/executors/configure/executor';
 import verifyExecutor from '../src/executors/verify/executor';
+import pullExecutor from '../src/executors/pull/executor';
+import { createOfflineOpam } from './fixtures/standins/offline-opam';
 import { MirageWorkspace, writeUnikernel } from './mirage-workspace';
 
 let m: MirageWorkspace;
@@ -53,5 +55,26 @@ describe('verify', () => {
     expect(existsSync(m.ws.path('.nx-mirage/verify/drifting/drifting.hvt.2'))).toBe(true);
     expect(readdirSync(m.ws.root).filter((f) => f.startsWith('_build.verify'))).toEqual([]);
     error.mockRestore();
+  });
+});
+
+describe('verify in the default configuration (opam-monorepo, one lockfile)', () => {
+  it('passes for a unikernel built against the pulled duniverse/', async () => {
+    const d = new MirageWorkspace({ plugins: ['nx-mirage'] });
+    try {
+      const opam = createOfflineOpam(d.ws.path('.opam'));
+      d.activate(opam.env);
+      d.ws.write('.gitignore', '.toolchain\n_build\n.opam\n');
+      writeUnikernel(d.ws, 'apps/steady', 'steady', { network: true });
+      const ctx = await d.context('@nx-mirage');
+      expect(await pullExecutor(ctx.projectsConfigurations.projects['@nx-mirage']!.targets!['pull']!.options as never, ctx)).toEqual({ success: true });
+      expect(existsSync(d.ws.path('duniverse'))).toBe(true);
+      const own = await d.context('steady');
+      expect(await verifyExecutor(own.projectsConfigurations.projects['steady']!.targets!['verify']!.options as never, own)).toEqual({ success: true });
+      expect(readdirSync(d.ws.root).filter((f) => f.startsWith('_build.verify'))).toEqual([]);
+    } finally {
+      d.cleanup();
+      m.activate();
+    }
   });
 });
