@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import configureExecutor from '../src/executors/configure/executor';
 import buildExecutor from '../src/executors/build/executor';
 import buildBatchExecutor from '../src/executors/build/batch';
-import duneExecutor from '../src/executors/dune/executor';
 import { MANAGED_MARKER, readSolo5Notes } from '../src/domain';
 import { MirageWorkspace, writeSharedLibrary, writeUnikernel } from './mirage-workspace';
 import { createSolo5Toolchain } from './fixtures/standins/solo5-toolchain';
@@ -20,8 +19,12 @@ async function configure(project: string, target?: string) {
   return configureExecutor(options as never, ctx);
 }
 
+/** The project graph's edges of this workspace: every unikernel uses the shared library. */
+const usesShared = Object.fromEntries(['uk1', 'uk2', 'web', 'fresh'].map((u) => [u, [{ source: u, target: 'shared', type: 'static' }]]));
+
 async function batch(projects: string[]) {
   const ctx = await m.context();
+  ctx.projectGraph = { nodes: {}, dependencies: usesShared } as never;
   const inputs: Record<string, unknown> = {};
   const tasks: TaskGraph['tasks'] = {};
   for (const p of projects) {
@@ -60,14 +63,17 @@ describe('configure', () => {
 });
 
 describe('build through dune cross contexts', () => {
-  it('builds two hvt unikernels sharing a library and a unix one in one dune call, the library once in solo5', async () => {
+  it('builds two hvt unikernels sharing a library, a unix one and the library in one dune call, the library once in solo5', async () => {
     const before = m.duneRuns().length;
-    const results = await batch(['uk1', 'uk2', 'web']);
-    expect(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.success]))).toEqual({ 'uk1:build': true, 'uk2:build': true, 'web:build': true });
+    const results = await batch(['shared', 'uk1', 'uk2', 'web']);
+    expect(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.success]))).toEqual({ 'shared:build': true, 'uk1:build': true, 'uk2:build': true, 'web:build': true });
     const runs = m.duneRuns().slice(before);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.args).toContain('_build/solo5/unikernels/uk1/uk1.hvt');
     expect(runs[0]!.args).toContain('_build/default/unikernels/web/web');
+    // The library task, in the contexts of the unikernels of the call that use it.
+    expect(runs[0]!.args).toContain('@@_build/default/libs/shared/default');
+    expect(runs[0]!.args).toContain('@@_build/solo5/libs/shared/default');
 
     // The cross toolchain compiled the shared library once, in _build/solo5, for both hvt unikernels.
     const sharedCompiles = m.toolchain.calls('ocamlopt').filter(([, args]) => /libs\/shared\/greeting\.ml/.test(args));
@@ -205,8 +211,8 @@ describe('preflight errors name the problem and the fix, before dune runs', () =
       ctx.taskGraph = { roots: ['shared:build'], tasks: { 'shared:build': task('shared'), 'uk1:build': task('uk1') }, dependencies: { 'uk1:build': ['shared:build'], 'shared:build': [] }, continuousDependencies: {} } as never;
       ctx.projectGraph = { nodes: {}, dependencies: { uk1: [{ source: 'uk1', target: 'shared', type: 'static' }] } } as never;
       const runs = m.duneRuns().length;
-      expect(await duneExecutor(ctx.projectsConfigurations.projects['shared']!.targets!['build']!.options as never, ctx)).toEqual({ success: false });
-      expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/^the solo5 findlib toolchain that hvt builds need is not defined: .*opam install ocaml-solo5/);
+      expect(await buildExecutor(ctx.projectsConfigurations.projects['shared']!.targets!['build']!.options as never, ctx)).toEqual({ success: false });
+      expect(String(error.mock.calls.at(-1)?.[0])).toMatch(/^shared: the solo5 findlib toolchain that hvt builds need is not defined: .*opam install ocaml-solo5/);
       expect(m.duneRuns()).toHaveLength(runs);
     } finally {
       m.activate();

@@ -69,8 +69,6 @@ export interface DuneRootModel {
   targets: MirageTarget[];
   /** Static edges between the dune root's projects, each with the file that creates it. */
   edges: GraphEdge[];
-  /** The library projects its unikernels use, directly or through other libraries (librariesUsedByUnikernels). */
-  usedLibraries: string[];
   /** Directories unikernels embed with data devices (workspace-relative), for edges to the projects owning them. */
   dataDirs: WorkspaceAnalysis['dataDirs'];
   /** opam packages each project uses, with the file naming each. */
@@ -142,7 +140,6 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
     libraries: [],
     targets: [],
     edges: [],
-    usedLibraries: [],
     dataDirs: [],
     externalPackages: [],
     lockedVersions: {},
@@ -258,7 +255,6 @@ export function buildDuneRootModel(inputs: ModelInputs, settings: ModelSettings)
   for (const u of model.unikernels) {
     model.lockFields[u.project] = [...new Set([...u.packages, ...switchPackages, ...closures.flatMap((c) => c[u.name] ?? [])])].sort();
   }
-  model.usedLibraries = librariesUsedByUnikernels(model);
   return model;
 }
 
@@ -349,25 +345,4 @@ export function modelFromProjects(projects: Readonly<Record<string, ProjectLike>
   }
   for (const r of roots.values()) r.unikernels.sort((a, b) => (a.project < b.project ? -1 : 1));
   return [...roots.values()];
-}
-
-/**
- * The library projects the dune root's unikernels use, directly or through other libraries (sorted): every
- * unikernel build waits for all of them, so that the builds of a run become ready at once and go to one
- * dune call, whichever libraries each uses.
- */
-export function librariesUsedByUnikernels(model: Pick<DuneRootModel, 'unikernels' | 'libraries' | 'edges'>): string[] {
-  const libraries = new Set(model.libraries.map((l) => l.project));
-  const targetsOf = new Map<string, string[]>();
-  for (const e of model.edges) if (libraries.has(e.target)) targetsOf.set(e.source, [...(targetsOf.get(e.source) ?? []), e.target]);
-  const used = new Set<string>();
-  const pending = model.unikernels.map((u) => u.project);
-  while (pending.length > 0) {
-    for (const lib of targetsOf.get(pending.pop()!) ?? []) {
-      if (used.has(lib)) continue;
-      used.add(lib);
-      pending.push(lib);
-    }
-  }
-  return [...used].sort();
 }

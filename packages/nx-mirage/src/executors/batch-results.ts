@@ -1,6 +1,6 @@
-import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import type { ExecutorContext, Task, TaskGraph } from '@nx/devkit';
 import { logger } from './log';
-import { ExecutorError, isUserError, locateUnikernel, parseOptions, type LocatedUnikernel } from './shared';
+import { ExecutorError, isUserError, parseOptions } from './shared';
 import { useToolchain } from './use-toolchain';
 import type { z } from 'zod';
 
@@ -18,8 +18,9 @@ export function sameResultForAll(inputs: Record<string, unknown>, outcome: { suc
 }
 
 /**
- * The common shape of nx-mirage's batch executors: validate each task's options, locate its unikernel, run
- * all of them together, and report one result per task (a task whose options are wrong fails alone).
+ * The common shape of nx-mirage's batch executors: validate each task's options, make its request (which
+ * locates its project), run all of them together, and report one result per task (a task whose options or
+ * project are wrong fails alone).
  */
 export async function runBatch<S extends z.ZodType, R extends { id: string }>(
   executor: string,
@@ -27,7 +28,7 @@ export async function runBatch<S extends z.ZodType, R extends { id: string }>(
   taskGraph: TaskGraph,
   inputs: Record<string, unknown>,
   context: ExecutorContext,
-  toRequest: (id: string, options: z.output<S>, unikernel: LocatedUnikernel) => R,
+  toRequest: (id: string, options: z.output<S>, task: Task | undefined) => R,
   run: (requests: R[]) => Promise<Map<string, { success: boolean; output: string }>>,
 ): Promise<Record<string, BatchTaskResult>> {
   const startTime = Date.now();
@@ -42,7 +43,7 @@ export async function runBatch<S extends z.ZodType, R extends { id: string }>(
   for (const [id, raw] of Object.entries(inputs)) {
     try {
       const options = parseOptions(schema, raw, executor);
-      requests.push(toRequest(id, options, locateUnikernel(context, taskGraph.tasks[id]?.target.project, options as never)));
+      requests.push(toRequest(id, options, taskGraph.tasks[id]));
     } catch (e) {
       if (!(e instanceof ExecutorError)) throw e;
       results[id] = { success: false, terminalOutput: `${e.message}\n`, startTime, endTime: Date.now() };

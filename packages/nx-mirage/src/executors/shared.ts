@@ -63,16 +63,28 @@ export interface LocatedUnikernel extends UnikernelRef {
   root: string;
 }
 
-/** The unikernel of `projectName`: its directory is the project root, taken relative to the dune root. */
-export function locateUnikernel(context: ExecutorContext, projectName: string | undefined, options: UnikernelOptions): LocatedUnikernel {
+/** A project's directory relative to its dune root (absolute), which must hold it. */
+export interface LocatedProject {
+  project: string;
+  root: string;
+  dir: string;
+}
+
+/** Where `projectName` is: its directory is the project root, taken relative to the dune root. */
+export function locateProject(context: ExecutorContext, projectName: string | undefined, duneRoot: string): LocatedProject {
   const project = projectName ? context.projectsConfigurations?.projects[projectName] : undefined;
   if (!project || !projectName) throw new ExecutorError(`nx-mirage executors run for a project; none was given (${projectName ?? 'no project name'})`);
-  const root = resolve(context.root, options.duneRoot);
+  const root = resolve(context.root, duneRoot);
   const dir = relative(root, resolve(context.root, project.root)).split(sep).join('/') || '.';
   if (dir.startsWith('..') || isAbsolute(dir)) {
-    throw new ExecutorError(`${project.root} is outside the dune root "${options.duneRoot}": move the unikernel below it or change the plugin option duneRoot in nx.json`);
+    throw new ExecutorError(`${project.root} is outside the dune root "${duneRoot}": move the project below it or change the plugin option duneRoot in nx.json`);
   }
-  return { name: options.name, target: options.target, dir, root, project: projectName };
+  return { project: projectName, root, dir };
+}
+
+/** The unikernel of `projectName`. */
+export function locateUnikernel(context: ExecutorContext, projectName: string | undefined, options: UnikernelOptions): LocatedUnikernel {
+  return { name: options.name, target: options.target, ...locateProject(context, projectName, options.duneRoot) };
 }
 
 export function unikernelOf(context: ExecutorContext, options: UnikernelOptions): LocatedUnikernel {

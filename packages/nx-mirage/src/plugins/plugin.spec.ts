@@ -195,7 +195,7 @@ describe('createNodes', () => {
       expect(t['build']!.dependsOn).toContainEqual({ projects: ['@nx-mirage'], target: 'toolchain' });
       // A library may use vendored packages: it builds after the pull (which comes after the toolchain).
       expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
-      expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
+      expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }, { projects: expect.any(Array), target: 'locked-versions' }]);
     }
   });
 
@@ -247,8 +247,9 @@ describe('createNodes', () => {
     const t = found['.nx-mirage']!.targets!;
     expect(t['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace', unikernels: expect.any(String) });
     expect(t['lock']!.outputs).toEqual(['{workspaceRoot}/mirage.opam.locked', '{workspaceRoot}/mirage.opam.locked.json']);
-    // A broken config.ml must not stop the others: lock configures what it needs itself.
-    expect(t['lock']!.dependsOn).toEqual([]);
+    // A broken config.ml must not stop the others: lock configures what it needs itself. It waits only for the
+    // no-op locked-versions tasks (see the library builds below).
+    expect(t['lock']!.dependsOn).toEqual([{ projects: ['a', 'b'], target: 'locked-versions' }]);
     // Both cached under the stamp pull leaves, keyed by the unikernels: a warm run starts no process for either.
     expect(t['pull']!.outputs).toEqual(t['lock']!.outputs);
     expect(t['pull']!.dependsOn).toEqual(['lock']);
@@ -283,20 +284,23 @@ describe('createNodes', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('has every unikernel build wait for the libraries target, which waits for every library the unikernels use', async () => {
+  it('gives library builds the unikernels\' build executor and the same waits, and runs every locked-versions before lock', async () => {
     ws.write('a/config.ml', unikernel('a', ' ~local_libs:[ "greet" ]'));
     ws.write('b/config.ml', unikernel('b'));
     ws.write('libs/greet/dune', '(library (name greet) (libraries words))\n');
     ws.write('libs/words/dune', '(library (name words))\n');
-    ws.write('libs/unused/dune', '(library (name unused))\n');
     const p = projects(await infer());
     const root = p['.nx-mirage']!.targets!;
-    expect(root['libraries']).toMatchObject({ executor: 'nx:noop', dependsOn: [{ projects: ['greet', 'words'], target: 'build' }], cache: false });
-    // b uses no library, yet waits for them as a does: otherwise it would be ready (and built) before a.
-    const waits = [{ projects: ['@nx-mirage'], target: 'pull' }, { projects: ['@nx-mirage'], target: 'libraries' }, 'locked-versions', '^build'];
+    expect(root['libraries']).toBeUndefined();
+    // One executor: Nx puts a library build and the unikernel builds waiting for it in one batch (one dune call).
+    expect(p['libs/greet']!.targets!['build']).toMatchObject({ executor: 'nx-mirage:build', options: { dir: 'libs/greet', duneRoot: '.' } });
+    expect(p['libs/greet']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
+    const waits = [{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build'];
     expect(p['a']!.targets!['build']!.dependsOn).toEqual(waits);
     expect(p['b']!.targets!['build']!.dependsOn).toEqual(waits);
-    // No input carries changes through the libraries target: a library's change reaches only its users.
+    // Every locked-versions is done by the time pull is: nothing but the library builds holds a unikernel build back.
+    expect(root['lock']!.dependsOn).toEqual([{ projects: ['a', 'b'], target: 'locked-versions' }]);
+    // No input carries changes through other projects' builds: a library's change reaches only its users.
     for (const u of ['a', 'b']) expect(JSON.stringify(p[u]!.targets!['build']!.inputs)).not.toContain('transitive');
   });
 

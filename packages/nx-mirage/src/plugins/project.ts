@@ -6,10 +6,8 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { duneRootMetadata, libraryMetadata, targetInfo, unikernelMetadata, type LibraryModel, type UnikernelModel } from '../domain';
 import {
-  LIBRARIES_TARGET,
   LOCKED_VERSIONS_TARGET,
   lockedVersionsTarget,
-  librariesTarget,
   TECHNOLOGIES,
   buildTarget,
   cleanTarget,
@@ -40,7 +38,6 @@ export function duneRootProject(ctx: TargetContext): ProjectConfiguration {
     targets[options.installSwitchTargetName] = installSwitchTarget(ctx);
     if (options.monorepo) targets[options.pullTargetName] = pullTarget(ctx);
     targets[options.dependsTargetName] = dependsTarget(ctx);
-    if (model.usedLibraries.length > 0) targets[LIBRARIES_TARGET] = librariesTarget(ctx);
   }
   const where = model.duneRoot === '.' ? 'the workspace root' : model.duneRoot;
   return {

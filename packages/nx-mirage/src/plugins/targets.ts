@@ -120,26 +120,6 @@ export function lockedVersionsTarget(ctx: TargetContext, u: UnikernelModel): Tar
   };
 }
 
-/**
- * `libraries` of the dune root project: waits for the builds of every library the dune root's unikernels use
- * (an `nx:noop`, no process). Every unikernel build depends on it, so the builds of a run become ready at one
- * moment whichever libraries each uses. No inputs: a library's change reaches only the builds that use it.
- */
-export const LIBRARIES_TARGET = 'libraries';
-
-export function librariesTarget(ctx: TargetContext): TargetConfiguration {
-  return {
-    executor: 'nx:noop',
-    dependsOn: [{ projects: ctx.model.usedLibraries, target: ctx.options.buildTargetName }],
-    cache: false,
-    inputs: [NO_NPM_PACKAGES],
-    metadata: metadata(
-      'Wait for the builds of every library the unikernels of the dune root use, so that their builds of a run start together in one dune call',
-      `nx run ${ctx.model.project}:${LIBRARIES_TARGET} --help`,
-    ),
-  };
-}
-
 /** A library build waits for the dune root's pull, where there is one (a dune root with unikernels): it may use vendored packages. */
 function libraryDependsOn(ctx: TargetContext): Array<string | TargetDependencyConfig> {
   const pull = ctx.options.monorepo && ctx.model.unikernels.length > 0;
@@ -259,7 +239,7 @@ export function lockTarget(ctx: TargetContext): TargetConfiguration {
   return {
     executor: 'nx-mirage:lock',
     ...dependsKey(ctx),
-    dependsOn: toolchainDependency(ctx).dependsOn,
+    dependsOn: [...toolchainDependency(ctx).dependsOn, ...lockedVersionsFirst(ctx)],
     outputs: lockOutputs(ctx),
     metadata: metadata(
       workspace
@@ -269,6 +249,16 @@ export function lockTarget(ctx: TargetContext): TargetConfiguration {
       { force: true },
     ),
   };
+}
+
+/**
+ * The no-op locked-versions tasks of the dune root's unikernels run before lock: when pull is done, every
+ * build of the run (each waits for its own) is ready at the same moment as the library builds it waits
+ * for, so Nx hands all of them to one batch, whichever of those tasks came from the cache how fast.
+ */
+function lockedVersionsFirst(ctx: TargetContext): TargetDependencyConfig[] {
+  const projects = ctx.model.unikernels.filter((u) => lockedVersionsInputs(ctx, u).length > 0).map((u) => u.project);
+  return projects.length > 0 ? [{ projects, target: LOCKED_VERSIONS_TARGET }] : [];
 }
 
 /** `install-switch`: `opam install` of the switch tools every unikernel's opam file asks for (mirage, solo5, ocaml-solo5, ...); never cached. */
@@ -381,13 +371,12 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     // The configure flags shape the generated rules, so they belong in the build's hash.
     ...artifactOptions(ctx, u, { configureFlags: u.configureFlags }),
     // No configure task: the build configures what is stale itself. It waits for the toolchain, the dune root's
-    // pull and its libraries target (every library the dune root's unikernels use), so that all unikernel builds of
-    // a run become ready at the same moment and Nx hands them to one batch (one dune call); ^build: what it uses
-    // itself (its libraries, a served web app).
+    // pull and its own locked-versions (which run before lock), and ^build: what it uses itself (its libraries, a
+    // served web app). Library builds use this executor too and wait for the same, so all builds of a run become
+    // ready together and Nx hands them to one batch (one dune call, the libraries in it).
     dependsOn: [
       ...toolchainDependency(ctx).dependsOn,
       ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []),
-      ...(ctx.model.usedLibraries.length > 0 ? [onRoot(ctx, LIBRARIES_TARGET)] : []),
       ...(lockedVersionsInputs(ctx, u).length > 0 ? [LOCKED_VERSIONS_TARGET] : []),
       `^${options.buildTargetName}`,
     ],
@@ -519,17 +508,20 @@ function libraryInputs(ctx: TargetContext, lib: LibraryModel) {
 
 const libraryOptions = (ctx: TargetContext, lib: LibraryModel) => ({ duneRoot: ctx.model.duneRoot, dir: lib.dir });
 
-/** `build` of a library: the directory's default alias, in the contexts of the unikernel builds of the run that use it (else the host's). */
+/**
+ * `build` of a library: the directory's default alias, in the contexts of the unikernel builds of the run that
+ * use it (else the host's). The unikernels' build executor, so that Nx puts it in their batch: one dune call.
+ */
 export function libraryBuildTarget(ctx: TargetContext, lib: LibraryModel): TargetConfiguration {
   const names = lib.libraries.map((l) => l.publicName ?? l.name).join(', ');
   return {
-    executor: 'nx-mirage:dune',
-    options: { ...libraryOptions(ctx, lib), action: 'build' },
+    executor: 'nx-mirage:build',
+    options: libraryOptions(ctx, lib),
     dependsOn: libraryDependsOn(ctx),
     cache: true,
     inputs: libraryInputs(ctx, lib),
     metadata: metadata(
-      `Build the OCaml librar${lib.libraries.length > 1 ? 'ies' : 'y'} ${names} with dune, in the contexts of the unikernels that use it in the same run (else the host context)`,
+      `Build the OCaml librar${lib.libraries.length > 1 ? 'ies' : 'y'} ${names} with dune, in the same dune call and contexts as the unikernels that use it in the run (else the host context)`,
       'dune build --help=plain',
       {},
       OCAML,
@@ -541,7 +533,7 @@ export function libraryBuildTarget(ctx: TargetContext, lib: LibraryModel): Targe
 export function libraryTestTarget(ctx: TargetContext, lib: LibraryModel): TargetConfiguration {
   return {
     executor: 'nx-mirage:dune',
-    options: { ...libraryOptions(ctx, lib), action: 'test' },
+    options: { ...libraryOptions(ctx, lib), action: 'test' as const },
     dependsOn: libraryDependsOn(ctx),
     cache: true,
     inputs: libraryInputs(ctx, lib),

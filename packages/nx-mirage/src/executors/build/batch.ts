@@ -1,11 +1,12 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch } from '../batch-results';
-import { buildUnikernels } from './build-unikernels';
+import { buildProjects, buildRequestFor } from './build-unikernels';
 import { schema as buildSchema, type BuildOptions } from './schema';
 
 /**
- * Batch implementation (preferBatch): every unikernel build of one Nx run goes to one dune invocation per
- * dune root, so shared libraries compile once and dune never runs twice at once in a root.
+ * Batch implementation (preferBatch): every unikernel build of one Nx run, and the library builds they wait
+ * for (one executor, so Nx puts them in one batch), go to one dune invocation per dune root, so shared
+ * libraries compile once, alongside the rest, and dune never runs twice at once in a root.
  */
 export default function buildBatchExecutor(taskGraph: TaskGraph, inputs: Record<string, BuildOptions>, _overrides: unknown, context: ExecutorContext) {
   return runBatch(
@@ -14,7 +15,7 @@ export default function buildBatchExecutor(taskGraph: TaskGraph, inputs: Record<
     taskGraph,
     inputs,
     context,
-    (id, options, unikernel) => ({ id, unikernel, duneRoot: options.duneRoot, configureFlags: options.configureFlags }),
-    (requests) => buildUnikernels(requests, context),
+    (id, options, task) => buildRequestFor(context, id, options, task?.target.project, task?.target.target ?? 'build'),
+    (requests) => buildProjects(requests, context),
   );
 }

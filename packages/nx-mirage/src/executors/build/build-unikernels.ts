@@ -1,7 +1,8 @@
 /**
- * Builds many unikernels with one dune invocation per dune root, whatever their target families: under the
- * root's lock, after the root files are in place and a preflight has checked tools, toolchains and
- * configuration; then copies each artifact into dist/ atomically and writes its manifest.
+ * Builds many unikernels, and the library directories of the same run, with one dune invocation per dune
+ * root, whatever their target families: under the root's lock, after the root files are in place and a
+ * preflight has checked tools, toolchains and configuration; then copies each artifact into dist/ atomically
+ * and writes its manifest. A library is built in the contexts of the unikernels of the run that use it.
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../log';
@@ -27,6 +28,8 @@ import {
   ElfFormatError,
   duneCacheFailsWithoutCommit,
   type FindlibToolchain,
+  type LibraryBuild,
+  type MirageTarget,
 } from '../../domain';
 import { copyFileAtomic, outsideOf, readTextIfExists, writeFileAtomically, writeFileVerified } from '../../adapters/files';
 import { probe, runCommand } from '../../adapters/process';
@@ -35,7 +38,9 @@ import { pluginOptionsFromNxJson } from '../../options';
 import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
 import { duneRootView, duniverseDirs } from '../model';
 import { configureInLockedRoot } from '../configure/configure-unikernels';
-import { ExecutorError, type LocatedUnikernel } from '../shared';
+import { contextsOf, contextsOfDependents, uses } from '../library-contexts';
+import { ExecutorError, locateProject, locateUnikernel, type LocatedProject, type LocatedUnikernel } from '../shared';
+import type { ParsedBuildOptions } from './schema';
 
 export interface BuildRequest {
   /** Task id (or any key the caller uses to read the outcome). */
@@ -50,34 +55,70 @@ export interface BuildRequest {
   configureFlags?: string[];
 }
 
+/** The build of a library directory (its default alias), in the dune call of the unikernels of its dune root. */
+export interface LibraryBuildRequest {
+  id: string;
+  library: LocatedProject;
+  duneRoot: string;
+  /** The name of its build target (to find the unikernel builds that depend on it when none is in this call). */
+  targetName: string;
+}
+
 export interface BuildOutcome {
   success: boolean;
   /** What the user should see for this unikernel: dune's output and nx-mirage's messages. */
   output: string;
 }
 
-export async function buildUnikernels(requests: BuildRequest[], context: ExecutorContext): Promise<Map<string, BuildOutcome>> {
+/** What a build failure is reported on: a unikernel's or a library's task. */
+type Failing = BuildRequest | LibraryBuildRequest;
+
+/** The request of a build task: a library build (options with `dir`) or a unikernel build, its project located. */
+export function buildRequestFor(context: ExecutorContext, id: string, options: ParsedBuildOptions, project: string | undefined, targetName: string): Failing {
+  if (options.dir !== undefined) return { id, library: locateProject(context, project, options.duneRoot), duneRoot: options.duneRoot, targetName };
+  // The schema requires name and target where there is no dir.
+  const unikernel = locateUnikernel(context, project, { name: options.name!, target: options.target!, duneRoot: options.duneRoot });
+  return { id, unikernel, duneRoot: options.duneRoot, configureFlags: options.configureFlags };
+}
+
+/** Builds the unikernel and library requests of a run (see buildUnikernels). */
+export function buildProjects(requests: Failing[], context: ExecutorContext): Promise<Map<string, BuildOutcome>> {
+  const libraries = requests.filter((r): r is LibraryBuildRequest => 'library' in r);
+  return buildUnikernels(requests.filter((r): r is BuildRequest => 'unikernel' in r), context, libraries);
+}
+type Fail = (r: Failing, message: string, output?: string) => void;
+const projectOf = (r: Failing) => ('unikernel' in r ? r.unikernel.project : r.library.project);
+
+export async function buildUnikernels(requests: BuildRequest[], context: ExecutorContext, libraries: LibraryBuildRequest[] = []): Promise<Map<string, BuildOutcome>> {
   const outcomes = new Map<string, BuildOutcome>();
-  for (const { duneRoot, root, group } of byDuneRoot(requests)) {
-    await underDuneRootLock(root, duneRoot, () => buildInRoot(duneRoot, root, group, context, outcomes));
+  const libraryGroups = byDuneRoot(libraries.map((l) => ({ ...l, unikernel: l.library })));
+  const roots = new Map(byDuneRoot(requests).map((g) => [g.duneRoot, { root: g.root, unikernels: g.group, libraries: [] as LibraryBuildRequest[] }]));
+  for (const { duneRoot, root, group } of libraryGroups) {
+    const entry = roots.get(duneRoot) ?? { root, unikernels: [], libraries: [] };
+    entry.libraries.push(...group);
+    roots.set(duneRoot, entry);
+  }
+  for (const [duneRoot, { root, unikernels, libraries: libs }] of roots) {
+    await underDuneRootLock(root, duneRoot, () => buildInRoot(duneRoot, root, unikernels, libs, context, outcomes));
   }
   return outcomes;
 }
 
-async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[], context: ExecutorContext, outcomes: Map<string, BuildOutcome>) {
-  const fail = (r: BuildRequest, message: string, output = '') => {
-    logger.error(`${r.unikernel.project}: ${message}`);
+async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[], libraries: LibraryBuildRequest[], context: ExecutorContext, outcomes: Map<string, BuildOutcome>) {
+  const fail: Fail = (r, message, output = '') => {
+    logger.error(`${projectOf(r)}: ${message}`);
     outcomes.set(r.id, { success: false, output: `${output}${message}\n` });
   };
+  const everything: Failing[] = [...group, ...libraries];
   try {
     await prepareDuneRoot(context, duneRoot);
   } catch (e) {
-    for (const r of group) fail(r, (e as Error).message);
+    for (const r of everything) fail(r, (e as Error).message);
     return;
   }
   for (const tool of ['dune', 'ocamlfind']) {
     if (!(await onPath(tool))) {
-      for (const r of group) fail(r, missingToolMessage(tool, 'to build unikernels'));
+      for (const r of everything) fail(r, missingToolMessage(tool, group.length ? 'to build unikernels' : 'to build OCaml libraries'));
       return;
     }
   }
@@ -93,7 +134,8 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
     if (problem) fail(r, problem);
     else ready.push(r);
   }
-  if (ready.length === 0) return;
+  const readyLibraries = await librariesToBuild(libraries, ready, context, root, toolchainChecks, fail);
+  if (ready.length === 0 && readyLibraries.length === 0) return;
 
   const { env, note } = await environment;
   if (note) logger.info(note);
@@ -104,15 +146,51 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
     const dir = buildDirFor(r.unikernel.target, [...targetsInUse, r.unikernel.target]);
     byBuildDir.set(dir, [...(byBuildDir.get(dir) ?? []), r]);
   }
+  // Libraries go with the dune call of the main build directory.
+  if (readyLibraries.length > 0 && !byBuildDir.has('_build')) byBuildDir.set('_build', []);
   for (const [buildDir, requests] of byBuildDir) {
-    const targets = requests.map((r) => r.unikernel.target);
+    const libs = buildDir === '_build' ? readyLibraries : [];
+    const targets = [...requests.map((r) => r.unikernel.target), ...libs.flatMap((l) => l.targets)];
     const workspaceFile = buildDir === '_build' ? await reducedWorkspace(root, targets, toolchainChecks) : await temporaryWorkspace(targets);
     try {
-      await runDune({ root, workspaceRoot: context.root, env, workspaceFile, buildDir }, requests, outcomes, fail);
+      await runDune({ root, workspaceRoot: context.root, env, workspaceFile, buildDir }, requests, libs, outcomes, fail);
     } finally {
       await removeTemporaryWorkspace(workspaceFile);
     }
   }
+}
+
+interface ReadyLibrary extends LibraryBuild {
+  request: LibraryBuildRequest;
+  targets: MirageTarget[];
+}
+
+/**
+ * The contexts each library is built in: those of the unikernels of this call that use it, else those of the
+ * unikernel builds of the run that depend on it, else the host's. A cross context needs its findlib
+ * toolchain (without it dune 3 would compile with the host compiler): a library whose is undefined fails.
+ */
+async function librariesToBuild(
+  libraries: LibraryBuildRequest[],
+  unikernels: BuildRequest[],
+  context: ExecutorContext,
+  root: string,
+  checks: Map<FindlibToolchain, Promise<ToolchainCheck>>,
+  fail: Fail,
+): Promise<ReadyLibrary[]> {
+  const ready: ReadyLibrary[] = [];
+  for (const l of libraries) {
+    const users = unikernels.filter((r) => uses(context, r.unikernel.project, l.library.project)).map((r) => r.unikernel.target);
+    const { contexts, targets } = users.length > 0 ? contextsOf(users) : contextsOfDependents(context, l.library.project, l.targetName);
+    let problem: string | undefined;
+    for (const toolchain of findlibToolchainsFor(targets)) {
+      const check = await toolchainCheck(checks, toolchain, root);
+      if (!check.defined) problem ??= undefinedToolchainMessage(toolchain, targets.filter((t) => targetInfo(t).toolchain === toolchain), check.reason);
+    }
+    if (problem) fail(l, problem);
+    else ready.push({ request: l, dir: l.library.dir, contexts, targets });
+  }
+  return ready;
 }
 
 /**
@@ -143,24 +221,37 @@ interface DuneRun {
 async function runDune(
   { root, workspaceRoot, env, workspaceFile, buildDir }: DuneRun,
   ready: BuildRequest[],
+  libraries: ReadyLibrary[],
   outcomes: Map<string, BuildOutcome>,
-  fail: (r: BuildRequest, message: string, output?: string) => void,
+  fail: Fail,
 ) {
   // The versions the manifests record are probed while dune builds.
   const toolchains = findlibToolchainsFor(ready.map((r) => r.unikernel.target));
-  const fingerprinting = toolchainFingerprint(root, toolchains);
-  const all = await runCommand(buildArtifactsCommand(ready.map((r) => r.unikernel), workspaceFile, buildDir), { cwd: root, env, capture: 'tee', purpose: 'to build unikernels' });
+  const fingerprinting = ready.length > 0 ? toolchainFingerprint(root, toolchains) : undefined;
+  const command = (unikernels: BuildRequest[], libs: ReadyLibrary[]) => buildArtifactsCommand(unikernels.map((r) => r.unikernel), workspaceFile, buildDir, libs);
+  const purpose = ready.length > 0 ? 'to build unikernels' : 'to build OCaml libraries';
+  const all = await runCommand(command(ready, libraries), { cwd: root, env, capture: 'tee', purpose });
   let built: Array<{ r: BuildRequest; output: string }>;
+  const librariesBuilt = (output: string) => libraries.forEach((l) => outcomes.set(l.request.id, { success: true, output }));
   if (all.exitCode === 0) {
     built = ready.map((r) => ({ r, output: all.all }));
+    librariesBuilt(all.all);
   } else {
-    // One failing unikernel fails the shared invocation: build each alone (incremental, so cheap) to tell
-    // which ones are broken and give each its own output.
+    // One failing unikernel or library fails the shared invocation: build each alone (incremental, so cheap)
+    // to tell which ones are broken and give each its own output.
     built = [];
+    const alone = async (unikernels: BuildRequest[], libs: ReadyLibrary[]) =>
+      ready.length + libraries.length === 1 ? all : await runCommand(command(unikernels, libs), { cwd: root, env, capture: true });
+    const failed = (r: Failing, result: { exitCode: number; all: string }) => fail(r, `dune build failed (exit code ${result.exitCode})`, result.all ? `${result.all}\n` : '');
+    for (const l of libraries) {
+      const result = await alone([], [l]);
+      if (result.exitCode === 0) outcomes.set(l.request.id, { success: true, output: result.all });
+      else failed(l.request, result);
+    }
     for (const r of ready) {
-      const alone = ready.length === 1 ? all : await runCommand(buildArtifactsCommand([r.unikernel], workspaceFile, buildDir), { cwd: root, env, capture: true });
-      if (alone.exitCode === 0) built.push({ r, output: alone.all });
-      else fail(r, `dune build failed (exit code ${alone.exitCode})`, alone.all ? `${alone.all}\n` : '');
+      const result = await alone([r], []);
+      if (result.exitCode === 0) built.push({ r, output: result.all });
+      else failed(r, result);
     }
   }
 

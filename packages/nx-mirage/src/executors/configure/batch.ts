@@ -1,5 +1,6 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch } from '../batch-results';
+import { locateUnikernel } from '../shared';
 import { configureUnikernels } from './configure-unikernels';
 import { schema as configureSchema, type ConfigureOptions } from './schema';
 
@@ -14,7 +15,7 @@ export default function configureBatchExecutor(taskGraph: TaskGraph, inputs: Rec
     taskGraph,
     inputs,
     context,
-    (id, options, unikernel) => ({ id, unikernel, duneRoot: options.duneRoot, flags: options.configureFlags }),
+    (id, options, task) => ({ id, unikernel: locateUnikernel(context, task?.target.project, options), duneRoot: options.duneRoot, flags: options.configureFlags }),
     (requests) => configureUnikernels(requests, context, true),
   );
 }

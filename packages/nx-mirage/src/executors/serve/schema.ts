@@ -13,7 +13,7 @@ export const schema = z
     serveTarget: mirageTargetOption
       .optional()
       .describe("The target to build and run; default: the unikernel's own where this machine runs it (unix, macosx; hvt with solo5-hvt and KVM; spt with solo5-spt), else unix"),
-    debounce: z.number({ error: 'must be a number of milliseconds' }).int().min(0, { error: 'must be 0 or more milliseconds' }).default(100).describe('How long changes settle before a rebuild, in ms'),
+    debounce: z.number({ error: 'must be a number of milliseconds' }).int().min(0, { error: 'must be 0 or more milliseconds' }).default(25).describe('How long changes settle before a rebuild, in ms (an editor writes a saved file within a few ms; a change during a rebuild starts another)'),
     ...runtimeOptions,
   })
   .describe('Build the unikernel for a target this machine runs, run it, and rebuild and restart it when its sources change');
