@@ -63,17 +63,19 @@ describe('configure', () => {
 });
 
 describe('build through dune cross contexts', () => {
-  it('builds two hvt unikernels sharing a library, a unix one and the library in one dune call, the library once in solo5', async () => {
+  it('builds the library, then two hvt unikernels sharing it and a unix one in one dune call, the library once in solo5', async () => {
     const before = m.duneRuns().length;
     const results = await batch(['shared', 'uk1', 'uk2', 'web']);
     expect(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.success]))).toEqual({ 'shared:build': true, 'uk1:build': true, 'uk2:build': true, 'web:build': true });
     const runs = m.duneRuns().slice(before);
-    expect(runs).toHaveLength(1);
-    expect(runs[0]!.args).toContain('_build/solo5/unikernels/uk1/uk1.hvt');
-    expect(runs[0]!.args).toContain('_build/default/unikernels/web/web');
-    // The library task, in the contexts of the unikernels of the call that use it.
+    // The library task of the batch first, in the contexts of the unikernels of the batch that use it; then every unikernel.
+    expect(runs).toHaveLength(2);
     expect(runs[0]!.args).toContain('@@_build/default/libs/shared/default');
     expect(runs[0]!.args).toContain('@@_build/solo5/libs/shared/default');
+    expect(runs[0]!.args).not.toContain('unikernels/');
+    expect(runs[1]!.args).toContain('_build/solo5/unikernels/uk1/uk1.hvt');
+    expect(runs[1]!.args).toContain('_build/solo5/unikernels/uk2/uk2.hvt');
+    expect(runs[1]!.args).toContain('_build/default/unikernels/web/web');
 
     // The cross toolchain compiled the shared library once, in _build/solo5, for both hvt unikernels.
     const sharedCompiles = m.toolchain.calls('ocamlopt').filter(([, args]) => /libs\/shared\/greeting\.ml/.test(args));

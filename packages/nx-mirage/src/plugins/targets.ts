@@ -373,7 +373,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     // No configure task: the build configures what is stale itself. It waits for the toolchain, the dune root's
     // pull and its own locked-versions (which run before lock), and ^build: what it uses itself (its libraries, a
     // served web app). Library builds use this executor too and wait for the same, so all builds of a run become
-    // ready together and Nx hands them to one batch (one dune call, the libraries in it).
+    // ready together and Nx hands them to one batch (one dune call for the libraries, then one for the unikernels).
     dependsOn: [
       ...toolchainDependency(ctx).dependsOn,
       ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []),
@@ -510,7 +510,7 @@ const libraryOptions = (ctx: TargetContext, lib: LibraryModel) => ({ duneRoot: c
 
 /**
  * `build` of a library: the directory's default alias, in the contexts of the unikernel builds of the run that
- * use it (else the host's). The unikernels' build executor, so that Nx puts it in their batch: one dune call.
+ * use it (else the host's). The unikernels' build executor, so that Nx puts it in their batch (one process).
  */
 export function libraryBuildTarget(ctx: TargetContext, lib: LibraryModel): TargetConfiguration {
   const names = lib.libraries.map((l) => l.publicName ?? l.name).join(', ');
@@ -521,7 +521,7 @@ export function libraryBuildTarget(ctx: TargetContext, lib: LibraryModel): Targe
     cache: true,
     inputs: libraryInputs(ctx, lib),
     metadata: metadata(
-      `Build the OCaml librar${lib.libraries.length > 1 ? 'ies' : 'y'} ${names} with dune, in the same dune call and contexts as the unikernels that use it in the run (else the host context)`,
+      `Build the OCaml librar${lib.libraries.length > 1 ? 'ies' : 'y'} ${names} with dune, in the batch and the contexts of the unikernels that use it in the run (else the host context)`,
       'dune build --help=plain',
       {},
       OCAML,

@@ -28,11 +28,12 @@ import {
   ElfFormatError,
   duneCacheFailsWithoutCommit,
   type FindlibToolchain,
+  type Command,
   type LibraryBuild,
   type MirageTarget,
 } from '../../domain';
 import { copyFileAtomic, outsideOf, readTextIfExists, writeFileAtomically, writeFileVerified } from '../../adapters/files';
-import { probe, runCommand } from '../../adapters/process';
+import { probe, runCommand, type RunResult } from '../../adapters/process';
 import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../options';
 import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
@@ -229,30 +230,18 @@ async function runDune(
   const toolchains = findlibToolchainsFor(ready.map((r) => r.unikernel.target));
   const fingerprinting = ready.length > 0 ? toolchainFingerprint(root, toolchains) : undefined;
   const command = (unikernels: BuildRequest[], libs: ReadyLibrary[]) => buildArtifactsCommand(unikernels.map((r) => r.unikernel), workspaceFile, buildDir, libs);
-  const purpose = ready.length > 0 ? 'to build unikernels' : 'to build OCaml libraries';
-  const all = await runCommand(command(ready, libraries), { cwd: root, env, capture: 'tee', purpose });
-  let built: Array<{ r: BuildRequest; output: string }>;
-  const librariesBuilt = (output: string) => libraries.forEach((l) => outcomes.set(l.request.id, { success: true, output }));
-  if (all.exitCode === 0) {
-    built = ready.map((r) => ({ r, output: all.all }));
-    librariesBuilt(all.all);
-  } else {
-    // One failing unikernel or library fails the shared invocation: build each alone (incremental, so cheap)
-    // to tell which ones are broken and give each its own output.
-    built = [];
-    const alone = async (unikernels: BuildRequest[], libs: ReadyLibrary[]) =>
-      ready.length + libraries.length === 1 ? all : await runCommand(command(unikernels, libs), { cwd: root, env, capture: true });
-    const failed = (r: Failing, result: { exitCode: number; all: string }) => fail(r, `dune build failed (exit code ${result.exitCode})`, result.all ? `${result.all}\n` : '');
-    for (const l of libraries) {
-      const result = await alone([], [l]);
-      if (result.exitCode === 0) outcomes.set(l.request.id, { success: true, output: result.all });
-      else failed(l.request, result);
-    }
-    for (const r of ready) {
-      const result = await alone([r], []);
-      if (result.exitCode === 0) built.push({ r, output: result.all });
-      else failed(r, result);
-    }
+  const run = (c: Command, capture: 'tee' | true, purpose: string) => runCommand(c, { cwd: root, env, capture, purpose });
+  const failed = (r: Failing, result: RunResult) => fail(r, `dune build failed (exit code ${result.exitCode})`, result.all ? `${result.all}\n` : '');
+  // The libraries of the call first, then the unikernels: a library is on the path of every unikernel using it,
+  // and dune (which does not order by that path) built the two together more slowly on two cores (see README).
+  for (const { item, result } of await together(libraries, (libs) => command([], libs), 'to build OCaml libraries', run)) {
+    if (result.exitCode === 0) outcomes.set(item.request.id, { success: true, output: result.all });
+    else failed(item.request, result);
+  }
+  const built: Array<{ r: BuildRequest; output: string }> = [];
+  for (const { item, result } of await together(ready, (us) => command(us, []), 'to build unikernels', run)) {
+    if (result.exitCode === 0) built.push({ r: item, output: result.all });
+    else failed(item, result);
   }
 
   const fingerprint = await fingerprinting;
@@ -266,6 +255,19 @@ async function runDune(
       fail(r, e.message, output ? `${output}\n` : '');
     }
   }
+}
+
+/**
+ * One dune call for `items`; when it fails, each alone (incremental, so cheap) to tell which ones are broken
+ * and give each its own output. The result of each item.
+ */
+async function together<T>(items: T[], command: (items: T[]) => Command, purpose: string, run: (c: Command, capture: 'tee' | true, purpose: string) => Promise<RunResult>) {
+  if (items.length === 0) return [];
+  const all = await run(command(items), 'tee', purpose);
+  if (all.exitCode === 0 || items.length === 1) return items.map((item) => ({ item, result: all }));
+  const each: Array<{ item: T; result: RunResult }> = [];
+  for (const item of items) each.push({ item, result: await run(command([item]), true, purpose) });
+  return each;
 }
 
 /** Why a unikernel cannot be built now, with the command that fixes it; undefined when it can. */
