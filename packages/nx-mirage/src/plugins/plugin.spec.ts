@@ -195,7 +195,7 @@ describe('createNodes', () => {
       expect(t['build']!.dependsOn).toContainEqual({ projects: ['@nx-mirage'], target: 'toolchain' });
       // A library may use vendored packages: it builds after the pull (which comes after the toolchain).
       expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
-      expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }, { projects: expect.any(Array), target: 'locked-versions' }]);
+      expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
     }
   });
 
@@ -247,9 +247,10 @@ describe('createNodes', () => {
     const t = found['.nx-mirage']!.targets!;
     expect(t['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace', unikernels: expect.any(String) });
     expect(t['lock']!.outputs).toEqual(['{workspaceRoot}/mirage.opam.locked', '{workspaceRoot}/mirage.opam.locked.json']);
-    // A broken config.ml must not stop the others: lock configures what it needs itself. It waits only for the
-    // no-op locked-versions tasks (see the library builds below).
-    expect(t['lock']!.dependsOn).toEqual([{ projects: ['a', 'b'], target: 'locked-versions' }]);
+    // A broken config.ml must not stop the others: lock configures what it needs itself. It waits for no task of
+    // a unikernel: Nx works out affected tasks along the task graph, so a change reaching one unikernel's task
+    // would reach lock, pull and every build.
+    expect(t['lock']!.dependsOn).toEqual([]);
     // Both cached under the stamp pull leaves, keyed by the unikernels: a warm run starts no process for either.
     expect(t['pull']!.outputs).toEqual(t['lock']!.outputs);
     expect(t['pull']!.dependsOn).toEqual(['lock']);
@@ -284,7 +285,7 @@ describe('createNodes', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('gives library builds the unikernels\' build executor and the same waits, and runs every locked-versions before lock', async () => {
+  it('gives library builds the unikernels\' build executor and the same waits', async () => {
     ws.write('a/config.ml', unikernel('a', ' ~local_libs:[ "greet" ]'));
     ws.write('b/config.ml', unikernel('b'));
     ws.write('libs/greet/dune', '(library (name greet) (libraries words))\n');
@@ -298,8 +299,6 @@ describe('createNodes', () => {
     const waits = [{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build'];
     expect(p['a']!.targets!['build']!.dependsOn).toEqual(waits);
     expect(p['b']!.targets!['build']!.dependsOn).toEqual(waits);
-    // Every locked-versions is done by the time pull is: nothing but the library builds holds a unikernel build back.
-    expect(root['lock']!.dependsOn).toEqual([{ projects: ['a', 'b'], target: 'locked-versions' }]);
     // No input carries changes through other projects' builds: a library's change reaches only its users.
     for (const u of ['a', 'b']) expect(JSON.stringify(p[u]!.targets!['build']!.inputs)).not.toContain('transitive');
   });

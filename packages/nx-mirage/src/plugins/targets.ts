@@ -239,7 +239,7 @@ export function lockTarget(ctx: TargetContext): TargetConfiguration {
   return {
     executor: 'nx-mirage:lock',
     ...dependsKey(ctx),
-    dependsOn: [...toolchainDependency(ctx).dependsOn, ...lockedVersionsFirst(ctx)],
+    dependsOn: toolchainDependency(ctx).dependsOn,
     outputs: lockOutputs(ctx),
     metadata: metadata(
       workspace
@@ -249,16 +249,6 @@ export function lockTarget(ctx: TargetContext): TargetConfiguration {
       { force: true },
     ),
   };
-}
-
-/**
- * The no-op locked-versions tasks of the dune root's unikernels run before lock: when pull is done, every
- * build of the run (each waits for its own) is ready at the same moment as the library builds it waits
- * for, so Nx hands all of them to one batch, whichever of those tasks came from the cache how fast.
- */
-function lockedVersionsFirst(ctx: TargetContext): TargetDependencyConfig[] {
-  const projects = ctx.model.unikernels.filter((u) => lockedVersionsInputs(ctx, u).length > 0).map((u) => u.project);
-  return projects.length > 0 ? [{ projects, target: LOCKED_VERSIONS_TARGET }] : [];
 }
 
 /** `install-switch`: `opam install` of the switch tools every unikernel's opam file asks for (mirage, solo5, ocaml-solo5, ...); never cached. */
@@ -371,8 +361,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     // The configure flags shape the generated rules, so they belong in the build's hash.
     ...artifactOptions(ctx, u, { configureFlags: u.configureFlags }),
     // No configure task: the build configures what is stale itself. It waits for the toolchain, the dune root's
-    // pull and its own locked-versions (which run before lock), and ^build: what it uses itself (its libraries, a
-    // served web app). Library builds use this executor too and wait for the same, so all builds of a run become
+    // pull and its own locked-versions, and ^build: what it uses itself (its libraries, a served web app). Library builds use this executor too and wait for the same, so all builds of a run become
     // ready together and Nx hands them to one batch (one dune call for the libraries, then one for the unikernels).
     dependsOn: [
       ...toolchainDependency(ctx).dependsOn,
