@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildArtifactsCommand, configureStampHolds, renderConfigureStamp, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
+import { buildArtifactsCommand, buildLibrariesCommand, configureStampHolds, renderConfigureStamp, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
 import { duneCacheFailsWithoutCommit } from './tools';
 
 const hello = { name: 'hello', dir: 'apps/hello', target: 'hvt' as const };
@@ -22,6 +22,13 @@ describe('mirage commands as argument vectors', () => {
     expect(buildArtifactsCommand([hello, { name: 'b', dir: 'b', target: 'unix' }, hello])).toEqual({
       file: 'dune',
       args: ['build', '--profile', 'release', '--root', '.', '_build/solo5/apps/hello/hello.hvt', '_build/default/b/b'],
+    });
+  });
+
+  it('builds the libraries of a batch in one dune call, each directory\'s default alias in each of its contexts', () => {
+    expect(buildLibrariesCommand([{ dir: 'libs/a', contexts: ['default', 'solo5'] }, { dir: 'libs/b c', contexts: ['default'] }], '/tmp/ws')).toEqual({
+      file: 'dune',
+      args: ['build', '--profile', 'release', '--root', '.', '--workspace', '/tmp/ws', '@@_build/default/libs/a/default', '@@_build/solo5/libs/a/default', '"@@_build/default/libs/b c/default"'],
     });
   });
 

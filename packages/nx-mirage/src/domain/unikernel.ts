@@ -247,24 +247,25 @@ export function builtArtifactPath(u: UnikernelRef, buildDir = '_build'): string 
   return posix.join(buildDir, targetInfo(u.target).context, u.dir, artifactFileName(u.name, u.target));
 }
 
-/** A library directory built with unikernels in one dune call, in the contexts given (`_build/CTX`). */
+/** A library directory to build, in the contexts given (`_build/CTX`). */
 export interface LibraryBuild {
   dir: string;
   contexts: readonly string[];
 }
 
-/** The default alias of a library directory in each of `contexts`, not recursively (`@@_build/CTX/DIR/default`). */
-export function libraryAliasTargets(dir: string, contexts: readonly string[]): string[] {
-  return contexts.map((c) => duneTarget(`@@${posix.join('_build', c, dir, 'default')}`));
+/** One `dune build` of library directories: the default alias of each in each of its contexts, not recursively (`@@_build/CTX/DIR/default`). */
+export function buildLibrariesCommand(libraries: readonly LibraryBuild[], workspaceFile?: string): Command {
+  const targets = libraries.flatMap((l) => l.contexts.map((c) => duneTarget(`@@${posix.join('_build', c, l.dir, 'default')}`)));
+  const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
+  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, ...targets] };
 }
 
 /**
- * One `dune build` of the artifacts themselves, in their contexts (in `buildDir`, when not `_build`), and of
- * the library directories built in the same run. nx-mirage copies the artifacts into dist/ atomically rather
- * than through dune's promotion, which writes dist/ files in place.
+ * One `dune build` of the artifacts themselves, in their contexts (in `buildDir`, when not `_build`). nx-mirage
+ * copies them into dist/ atomically rather than through dune's promotion, which writes dist/ files in place.
  */
-export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], workspaceFile?: string, buildDir = '_build', libraries: readonly LibraryBuild[] = []): Command {
-  const targets = [...new Set(unikernels.map((u) => builtArtifactPath(u, buildDir)))].map(duneTarget).concat(libraries.flatMap((l) => libraryAliasTargets(l.dir, l.contexts)));
+export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], workspaceFile?: string, buildDir = '_build'): Command {
+  const targets = [...new Set(unikernels.map((u) => builtArtifactPath(u, buildDir)))].map(duneTarget);
   const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
   const dir = buildDir === '_build' ? [] : ['--build-dir', buildDir];
   return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...dir, ...workspace, ...targets] };
@@ -305,10 +306,7 @@ export function duneDirCommand(action: 'build' | 'test' | 'format', dir: string,
   const inDefault = (alias: string) => posix.join('_build/default', dir, alias);
   switch (action) {
     case 'build':
-      return {
-        file: 'dune',
-        args: ['build', '--profile', 'release', '--root', '.', ...workspace, ...libraryAliasTargets(dir, contexts)],
-      };
+      return buildLibrariesCommand([{ dir, contexts }], workspaceFile);
     case 'test':
       return { file: 'dune', args: ['build', '--root', '.', ...workspace, duneTarget(`@${inDefault('runtest')}`)] };
     case 'format':

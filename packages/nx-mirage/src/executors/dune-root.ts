@@ -7,7 +7,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { logger } from './log';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ROOT_FILES, declaredContexts, planRootFiles, renderDuneWorkspace, rootHasUnikernel, type FindlibToolchain, type MirageTarget } from '../domain';
+import { ROOT_FILES, declaredContexts, findlibToolchainsFor, planRootFiles, renderDuneWorkspace, rootHasUnikernel, targetInfo, undefinedToolchainMessage, type FindlibToolchain, type MirageTarget } from '../domain';
 import { readTextIfExists, writeFileAtomically } from '../adapters/files';
 import { withDuneRootLock } from '../adapters/lock';
 import { checkFindlibToolchain, type ToolchainCheck } from '../adapters/toolchain';
@@ -71,15 +71,33 @@ export function toolchainCheck(checks: Map<FindlibToolchain, Promise<ToolchainCh
   return check;
 }
 
+/**
+ * Why builds of `targets` cannot run in their cross contexts, or undefined: a cross context needs its findlib
+ * toolchain (without it dune 3 would compile with the host compiler).
+ */
+export async function undefinedToolchainProblem(targets: readonly MirageTarget[], checks: Map<FindlibToolchain, Promise<ToolchainCheck>>, root: string): Promise<string | undefined> {
+  for (const toolchain of findlibToolchainsFor(targets)) {
+    const check = await toolchainCheck(checks, toolchain, root);
+    if (!check.defined) return undefinedToolchainMessage(toolchain, targets.filter((t) => targetInfo(t).toolchain === toolchain), check.reason);
+  }
+  return undefined;
+}
+
 /** Runs `body` under the dune root's lock, saying so when another dune run in that root makes it wait. */
 export function underDuneRootLock<T>(root: string, duneRoot: string, body: () => Promise<T>): Promise<T> {
   const where = duneRoot === '.' ? 'the workspace root' : duneRoot;
   return withDuneRootLock(root, body, () => logger.info(`nx-mirage: waiting for another dune run in ${where} to finish...`));
 }
 
-/** Requests grouped by dune root, each group with the root's absolute path (one lock and one dune call each). */
-export function byDuneRoot<R extends { duneRoot: string; unikernel: { root: string } }>(requests: readonly R[]): Array<{ duneRoot: string; root: string; group: R[] }> {
+/**
+ * Requests grouped by dune root, each group with the root's absolute path (one lock and one dune call each);
+ * `located` says where a request's project is (its unikernel, by default).
+ */
+export function byDuneRoot<R extends { duneRoot: string }>(
+  requests: readonly R[],
+  located: (r: R) => { root: string } = (r) => (r as unknown as { unikernel: { root: string } }).unikernel,
+): Array<{ duneRoot: string; root: string; group: R[] }> {
   const groups = new Map<string, R[]>();
   for (const r of requests) groups.set(r.duneRoot, [...(groups.get(r.duneRoot) ?? []), r]);
-  return [...groups].map(([duneRoot, group]) => ({ duneRoot, root: group[0]!.unikernel.root, group }));
+  return [...groups].map(([duneRoot, group]) => ({ duneRoot, root: located(group[0]!).root, group }));
 }

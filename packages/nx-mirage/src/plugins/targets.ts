@@ -361,8 +361,9 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     // The configure flags shape the generated rules, so they belong in the build's hash.
     ...artifactOptions(ctx, u, { configureFlags: u.configureFlags }),
     // No configure task: the build configures what is stale itself. It waits for the toolchain, the dune root's
-    // pull and its own locked-versions, and ^build: what it uses itself (its libraries, a served web app). Library builds use this executor too and wait for the same, so all builds of a run become
-    // ready together and Nx hands them to one batch (one dune call for the libraries, then one for the unikernels).
+    // pull and its own locked-versions, and ^build: what it uses itself (its libraries, a served web app). Library
+    // builds use this executor too and wait for the pull as well, so the builds of a run become ready together and
+    // Nx hands them to one batch (one dune call for the libraries, then one for the unikernels).
     dependsOn: [
       ...toolchainDependency(ctx).dependsOn,
       ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []),

@@ -12,6 +12,7 @@ import {
   abiProblem,
   artifactFileName,
   buildArtifactsCommand,
+  buildLibrariesCommand,
   buildManifest,
   buildDirFor,
   builtArtifactPath,
@@ -22,8 +23,6 @@ import {
   manifestFileName,
   missingToolMessage,
   readSolo5Notes,
-  targetInfo,
-  undefinedToolchainMessage,
   xlFiles,
   ElfFormatError,
   duneCacheFailsWithoutCommit,
@@ -36,7 +35,7 @@ import { copyFileAtomic, outsideOf, readTextIfExists, writeFileAtomically, write
 import { probe, runCommand, type RunResult } from '../../adapters/process';
 import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../options';
-import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
+import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, undefinedToolchainProblem, underDuneRootLock } from '../dune-root';
 import { duneRootView, duniverseDirs } from '../model';
 import { configureInLockedRoot } from '../configure/configure-unikernels';
 import { contextsOf, contextsOfDependents, uses } from '../library-contexts';
@@ -56,7 +55,7 @@ export interface BuildRequest {
   configureFlags?: string[];
 }
 
-/** The build of a library directory (its default alias), in the dune call of the unikernels of its dune root. */
+/** The build of a library directory (its default alias), in the batch of the unikernels of its dune root. */
 export interface LibraryBuildRequest {
   id: string;
   library: LocatedProject;
@@ -82,32 +81,23 @@ export function buildRequestFor(context: ExecutorContext, id: string, options: P
   return { id, unikernel, duneRoot: options.duneRoot, configureFlags: options.configureFlags };
 }
 
-/** Builds the unikernel and library requests of a run (see buildUnikernels). */
-export function buildProjects(requests: Failing[], context: ExecutorContext): Promise<Map<string, BuildOutcome>> {
-  const libraries = requests.filter((r): r is LibraryBuildRequest => 'library' in r);
-  return buildUnikernels(requests.filter((r): r is BuildRequest => 'unikernel' in r), context, libraries);
-}
 type Fail = (r: Failing, message: string, output?: string) => void;
-const projectOf = (r: Failing) => ('unikernel' in r ? r.unikernel.project : r.library.project);
+const located = (r: Failing) => ('unikernel' in r ? r.unikernel : r.library);
+const isLibrary = (r: Failing): r is LibraryBuildRequest => 'library' in r;
 
-export async function buildUnikernels(requests: BuildRequest[], context: ExecutorContext, libraries: LibraryBuildRequest[] = []): Promise<Map<string, BuildOutcome>> {
+/** Builds the unikernel and library requests of a run, one dune root at a time under its lock. */
+export async function buildProjects(requests: Failing[], context: ExecutorContext): Promise<Map<string, BuildOutcome>> {
   const outcomes = new Map<string, BuildOutcome>();
-  const libraryGroups = byDuneRoot(libraries.map((l) => ({ ...l, unikernel: l.library })));
-  const roots = new Map(byDuneRoot(requests).map((g) => [g.duneRoot, { root: g.root, unikernels: g.group, libraries: [] as LibraryBuildRequest[] }]));
-  for (const { duneRoot, root, group } of libraryGroups) {
-    const entry = roots.get(duneRoot) ?? { root, unikernels: [], libraries: [] };
-    entry.libraries.push(...group);
-    roots.set(duneRoot, entry);
-  }
-  for (const [duneRoot, { root, unikernels, libraries: libs }] of roots) {
-    await underDuneRootLock(root, duneRoot, () => buildInRoot(duneRoot, root, unikernels, libs, context, outcomes));
+  for (const { duneRoot, root, group } of byDuneRoot(requests, located)) {
+    const unikernels = group.filter((r): r is BuildRequest => !isLibrary(r));
+    await underDuneRootLock(root, duneRoot, () => buildInRoot(duneRoot, root, unikernels, group.filter(isLibrary), context, outcomes));
   }
   return outcomes;
 }
 
 async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[], libraries: LibraryBuildRequest[], context: ExecutorContext, outcomes: Map<string, BuildOutcome>) {
   const fail: Fail = (r, message, output = '') => {
-    logger.error(`${projectOf(r)}: ${message}`);
+    logger.error(`${located(r).project}: ${message}`);
     outcomes.set(r.id, { success: false, output: `${output}${message}\n` });
   };
   const everything: Failing[] = [...group, ...libraries];
@@ -168,8 +158,8 @@ interface ReadyLibrary extends LibraryBuild {
 
 /**
  * The contexts each library is built in: those of the unikernels of this call that use it, else those of the
- * unikernel builds of the run that depend on it, else the host's. A cross context needs its findlib
- * toolchain (without it dune 3 would compile with the host compiler): a library whose is undefined fails.
+ * unikernel builds of the run that depend on it, else the host's. A library whose cross toolchain is
+ * undefined fails (undefinedToolchainProblem).
  */
 async function librariesToBuild(
   libraries: LibraryBuildRequest[],
@@ -183,11 +173,7 @@ async function librariesToBuild(
   for (const l of libraries) {
     const users = unikernels.filter((r) => uses(context, r.unikernel.project, l.library.project)).map((r) => r.unikernel.target);
     const { contexts, targets } = users.length > 0 ? contextsOf(users) : contextsOfDependents(context, l.library.project, l.targetName);
-    let problem: string | undefined;
-    for (const toolchain of findlibToolchainsFor(targets)) {
-      const check = await toolchainCheck(checks, toolchain, root);
-      if (!check.defined) problem ??= undefinedToolchainMessage(toolchain, targets.filter((t) => targetInfo(t).toolchain === toolchain), check.reason);
-    }
+    const problem = await undefinedToolchainProblem(targets, checks, root);
     if (problem) fail(l, problem);
     else ready.push({ request: l, dir: l.library.dir, contexts, targets });
   }
@@ -229,17 +215,16 @@ async function runDune(
   // The versions the manifests record are probed while dune builds.
   const toolchains = findlibToolchainsFor(ready.map((r) => r.unikernel.target));
   const fingerprinting = ready.length > 0 ? toolchainFingerprint(root, toolchains) : undefined;
-  const command = (unikernels: BuildRequest[], libs: ReadyLibrary[]) => buildArtifactsCommand(unikernels.map((r) => r.unikernel), workspaceFile, buildDir, libs);
   const run = (c: Command, capture: 'tee' | true, purpose: string) => runCommand(c, { cwd: root, env, capture, purpose });
   const failed = (r: Failing, result: RunResult) => fail(r, `dune build failed (exit code ${result.exitCode})`, result.all ? `${result.all}\n` : '');
   // The libraries of the call first, then the unikernels: a library is on the path of every unikernel using it,
   // and dune (which does not order by that path) built the two together more slowly on two cores (see README).
-  for (const { item, result } of await together(libraries, (libs) => command([], libs), 'to build OCaml libraries', run)) {
+  for (const { item, result } of await together(libraries, (libs) => buildLibrariesCommand(libs, workspaceFile), 'to build OCaml libraries', run)) {
     if (result.exitCode === 0) outcomes.set(item.request.id, { success: true, output: result.all });
     else failed(item.request, result);
   }
   const built: Array<{ r: BuildRequest; output: string }> = [];
-  for (const { item, result } of await together(ready, (us) => command(us, []), 'to build unikernels', run)) {
+  for (const { item, result } of await together(ready, (us) => buildArtifactsCommand(us.map((r) => r.unikernel), workspaceFile, buildDir), 'to build unikernels', run)) {
     if (result.exitCode === 0) built.push({ r: item, output: result.all });
     else failed(item, result);
   }
@@ -283,12 +268,7 @@ async function preflight(r: BuildRequest, root: string, checks: Map<FindlibToolc
   if (configured !== u.target) {
     return `${u.dir} is configured for ${configured}, not ${u.target}; ${configureHint}`;
   }
-  const toolchain = targetInfo(u.target).toolchain;
-  if (toolchain) {
-    const result = await toolchainCheck(checks, toolchain, root);
-    if (!result.defined) return undefinedToolchainMessage(toolchain, [u.target], result.reason);
-  }
-  return undefined;
+  return undefinedToolchainProblem([u.target], checks, root);
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { resolve } from 'node:path';
-import { duneDirCommand, findlibToolchainsFor, targetInfo, undefinedToolchainMessage, type FindlibToolchain } from '../../domain';
+import { duneDirCommand, type FindlibToolchain } from '../../domain';
 import type { ToolchainCheck } from '../../adapters/toolchain';
 import { runCommand } from '../../adapters/process';
-import { prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, toolchainCheck, underDuneRootLock } from '../dune-root';
+import { prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, undefinedToolchainProblem, underDuneRootLock } from '../dune-root';
 import { ExecutorError, guarded, parseOptions } from '../shared';
 import { contextsOfDependents } from '../library-contexts';
 import { schema as duneSchema, type DuneOptions } from './schema';
@@ -21,12 +21,9 @@ export default async function duneExecutor(raw: DuneOptions, context: ExecutorCo
     return underDuneRootLock(root, options.duneRoot, async () => {
       await prepareDuneRoot(context, options.duneRoot);
       const needed = options.action === 'build' ? contextsOfDependents(context) : { contexts: ['default'], targets: [] };
-      // A cross context needs its findlib toolchain: without it dune 3 would compile with the host compiler.
       const checks = new Map<FindlibToolchain, Promise<ToolchainCheck>>();
-      for (const toolchain of findlibToolchainsFor(needed.targets)) {
-        const check = await toolchainCheck(checks, toolchain, root);
-        if (!check.defined) throw new ExecutorError(undefinedToolchainMessage(toolchain, needed.targets.filter((t) => targetInfo(t).toolchain === toolchain), check.reason));
-      }
+      const problem = await undefinedToolchainProblem(needed.targets, checks, root);
+      if (problem) throw new ExecutorError(problem);
       const workspace = options.action === 'format' ? undefined : await reducedWorkspace(root, needed.targets, checks);
       try {
         const r = await runCommand(duneDirCommand(options.action, options.dir, workspace, needed.contexts), { cwd: root, purpose: `to ${options.action} ${options.dir}` });

@@ -12,7 +12,7 @@ import { execa, type ResultPromise } from 'execa';
 import { artifactFileName, isSourceChange, missingToolMessage, needsConfigure, serveTarget, type MirageTarget } from '../../domain';
 import { stopRunningCommands } from '../../adapters/process';
 import { findOnPathSync } from '../../adapters/path-lookup';
-import { buildUnikernels } from '../build/build-unikernels';
+import { buildProjects } from '../build/build-unikernels';
 import { configureUnikernels } from '../configure/configure-unikernels';
 import { prepareRun } from '../run/prepare';
 import { logger } from '../log';
@@ -131,7 +131,7 @@ class ServeSession {
       }
       if (this.stopping) return false;
       await this.stopUnikernel();
-      const built = (await buildUnikernels([{ id: 'serve', unikernel: this.u, duneRoot: this.options.duneRoot }], this.context)).get('serve');
+      const built = (await buildProjects([{ id: 'serve', unikernel: this.u, duneRoot: this.options.duneRoot }], this.context)).get('serve');
       if (this.stopping) return false;
       if (!built?.success) return this.waitForChanges('the build failed');
       const ms = Date.now() - started;
