@@ -91,12 +91,9 @@ export function underDuneRootLock<T>(root: string, duneRoot: string, body: () =>
 
 /**
  * Requests grouped by dune root, each group with the root's absolute path (one lock and one dune call each);
- * `located` says where a request's project is (its unikernel, by default).
+ * `located` says where a request's project is.
  */
-export function byDuneRoot<R extends { duneRoot: string }>(
-  requests: readonly R[],
-  located: (r: R) => { root: string } = (r) => (r as unknown as { unikernel: { root: string } }).unikernel,
-): Array<{ duneRoot: string; root: string; group: R[] }> {
+export function byDuneRoot<R extends { duneRoot: string }>(requests: readonly R[], located: (r: R) => { root: string }): Array<{ duneRoot: string; root: string; group: R[] }> {
   const groups = new Map<string, R[]>();
   for (const r of requests) groups.set(r.duneRoot, [...(groups.get(r.duneRoot) ?? []), r]);
   return [...groups].map(([duneRoot, group]) => ({ duneRoot, root: located(group[0]!).root, group }));

@@ -36,7 +36,7 @@ export interface ConfigureOutcome {
 /** Configures the requests, each dune root under its lock. */
 export async function configureUnikernels(requests: ConfigureRequest[], context: ExecutorContext, capture: boolean): Promise<Map<string, ConfigureOutcome>> {
   const outcomes = new Map<string, ConfigureOutcome>();
-  for (const { duneRoot, root, group } of byDuneRoot(requests)) {
+  for (const { duneRoot, root, group } of byDuneRoot(requests, (r) => r.unikernel)) {
     await underDuneRootLock(root, duneRoot, async () => {
       try {
         await prepareDuneRoot(context, duneRoot);
