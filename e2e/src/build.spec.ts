@@ -171,6 +171,24 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
     expect(out).toMatch(/nx run uk1:build\s+\[local cache\]/);
   });
 
+  it('with lock and pull from the cache, a library edit is one dune call for the library and one for its unikernels, one task at a time too', async () => {
+    // The lock and pull of the run after the previous test's unikernel was removed were keyed by the stamp from
+    // before it (they ran, and left a new one): this run caches them under the new one.
+    await nx(['run-many', '-t', 'build']);
+    ws.write('libs/shared/shared.ml', 'let hello who = "hello, " ^ who\n');
+    const before = duneBuilds().length;
+    // One task at a time: the unikernels' locked-versions, which their builds wait for, are cache hits resolved
+    // together, not run one by one between the library's batch and the unikernels'.
+    const out = await nx(['run-many', '-t', 'build', '--parallel=1']);
+    expect(out).toMatch(/nx run @nx-mirage:pull\s+\[local cache\]/);
+    const builds = duneBuilds().slice(before);
+    expect(builds).toHaveLength(2);
+    expect(builds[0]).toContain('@@_build/solo5/libs/shared/default');
+    expect(builds[1]).toContain('uk1.hvt');
+    expect(builds[1]).toContain('uk2.hvt');
+    expect(out).toMatch(/nx run site:build\s+\[local cache\]/);
+  });
+
   it('a root dune file of the user\'s, with an env stanza that changes the flags, is part of every build\'s key', async () => {
     const managed = ws.read('dune');
     ws.write('dune', '(dirs :standard \\ node_modules)\n(env (_ (ocamlopt_flags (:standard -inline 200))))\n');

@@ -127,9 +127,10 @@ describe('createNodes', () => {
       ]),
     );
     // The versions of its packages, which nx affected compares between revisions, on a no-op target the build
-    // depends on; not on the build, which hashes the whole lockfile as pull left it.
+    // depends on; not on the build, which hashes the whole lockfile as pull left it. Cached, with an output nothing
+    // writes: a hit restores no lockfile.
     const locked = projects(await infer())['uk']!.targets!['locked-versions']!;
-    expect(locked).toMatchObject({ executor: 'nx:noop', cache: false });
+    expect(locked).toMatchObject({ executor: 'nx:noop', cache: true, outputs: ['{workspaceRoot}/.nx-mirage/locked-versions/hello.opam.locked'] });
     expect(locked.inputs).toContainEqual({
       json: '{workspaceRoot}/mirage.opam.locked.json',
       fields: ['cmdliner-stdlib', 'duration', 'lwt', 'mirage-bootvar', 'mirage-crypto-rng-mirage', 'mirage-logs', 'mirage-mtime', 'mirage-ptime', 'mirage-runtime', 'mirage-sleep', 'mirage-solo5'],

@@ -99,7 +99,14 @@ function lockedVersionsInputs(ctx: TargetContext, u: UnikernelModel) {
  * unikernels using a bumped package (directly or through others) affected; its build depends on it, and the
  * change reaches the build through the lockfile input the build has for pull's output. Not on the build
  * itself: which fields (the locked closure) is known only after a pull, and the build's key must not change
- * with it. Not cached: it does nothing.
+ * with it.
+ *
+ * Cached, so that a run in which the locked versions did not change resolves every unikernel's at once from
+ * the cache instead of running them a few at a time between the builds (Nx runs a batch before it dispatches
+ * more tasks, which would split the builds of a run into several dune calls). Its output is a lockfile path
+ * nothing writes: Nx carries an affected change from this task to the build only through an output of it that
+ * the build's lockfile input (dependentTasksOutputFiles) reads (without one, e2e graph.spec fails), and a cache
+ * hit must never restore an old lockfile over the current one.
  */
 export const LOCKED_VERSIONS_TARGET = 'locked-versions';
 
@@ -108,11 +115,9 @@ export function lockedVersionsTarget(ctx: TargetContext, u: UnikernelModel): Tar
   if (inputs.length === 0) return undefined;
   return {
     executor: 'nx:noop',
-    cache: false,
+    cache: true,
     inputs: [...inputs, NO_NPM_PACKAGES],
-    // The lockfile it reads, as an output the build's lockfile input matches: Nx carries a change of this task's
-    // inputs to the build only through such an input (dependentTasksOutputFiles) that matches an output of it.
-    outputs: ctx.options.lockScope === 'workspace' ? [rootFile(ctx, WORKSPACE_LOCK_FILE)] : ['{projectRoot}/mirage/*.opam.locked'],
+    outputs: [`{workspaceRoot}/${inDir(ctx.model.projectRoot, `${LOCKED_VERSIONS_TARGET}/${u.project}.opam.locked`)}`],
     metadata: metadata(
       "The locked versions of this unikernel's packages and of what they depend on, for nx affected (does nothing when run)",
       `nx run ${u.project}:${LOCKED_VERSIONS_TARGET} --help`,
