@@ -197,6 +197,7 @@ describe('createNodes', () => {
       // A library may use vendored packages: it builds after the pull (which comes after the toolchain).
       expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
       expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
+      expect(found['.nx-mirage']!.targets!['pull']!.dependsOn).toContainEqual({ projects: ['@nx-mirage'], target: 'toolchain' });
     }
   });
 
@@ -254,7 +255,10 @@ describe('createNodes', () => {
     expect(t['lock']!.dependsOn).toEqual([]);
     // Both cached under the stamp pull leaves, keyed by the unikernels: a warm run starts no process for either.
     expect(t['pull']!.outputs).toEqual(t['lock']!.outputs);
-    expect(t['pull']!.dependsOn).toEqual(['lock']);
+    // pull locks what is not locked itself: no lock task (and no executor start for it) in a build's run. It
+    // waits for every unikernel's locked-versions (no-ops, reading none of their outputs), so that every build
+    // of a run is ready when it is.
+    expect(t['pull']!.dependsOn).toEqual([{ projects: ['a', 'b'], target: 'locked-versions' }]);
     for (const target of [t['lock']!, t['pull']!]) {
       expect(target.cache).toBe(true);
       expect(target.options.unikernels).toMatch(/^[0-9a-f]{16}$/);

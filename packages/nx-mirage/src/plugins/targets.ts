@@ -271,8 +271,8 @@ export function installSwitchTarget(ctx: TargetContext): TargetConfiguration {
 
 /**
  * `pull`: vendors the locked sources into duniverse/ (one at the dune root, or one per unikernel), skipped
- * while duniverse/ holds them, after making sure the lock is current (it locks itself where it is not, so it
- * also works alone). It leaves the dependencies stamp lock and pull are cached under (dependsKey). Its
+ * while duniverse/ holds them, after configuring and locking what is not current itself, as `lock` does: a
+ * build's run has no lock task, only this one. It leaves the dependencies stamp lock and pull are cached under (dependsKey). Its
  * outputs are the lockfiles, not duniverse/ (large, and shared): a lockfile bump reaches a unikernel's build
  * through the lockfile fields that build hashes.
  */
@@ -282,7 +282,9 @@ export function pullTarget(ctx: TargetContext): TargetConfiguration {
   return {
     executor: 'nx-mirage:pull',
     ...dependsKey(ctx),
-    dependsOn: [options.lockTargetName],
+    // Not on lock: pull locks what is not locked itself, in the same process (one executor start less per run).
+    // On every unikernel's locked-versions: see lockedVersionsOfAll.
+    dependsOn: [...toolchainDependency(ctx).dependsOn, ...lockedVersionsOfAll(ctx)],
     outputs: lockOutputs(ctx),
     metadata: metadata(
       workspace
@@ -291,6 +293,17 @@ export function pullTarget(ctx: TargetContext): TargetConfiguration {
       'opam monorepo pull --help=plain',
     ),
   };
+}
+
+/**
+ * Every unikernel's `locked-versions`, which pull waits for: so when pull is done every build of the run is
+ * ready too, and Nx hands them all to one batch (a no-op left to run after pull came from the cache would run
+ * only after a batch of the others). pull reads none of their outputs, so nx affected carries no change from
+ * them to pull and through it to every build (e2e graph.spec).
+ */
+function lockedVersionsOfAll(ctx: TargetContext): TargetDependencyConfig[] {
+  const projects = ctx.model.unikernels.filter((u) => lockedVersionsInputs(ctx, u).length > 0).map((u) => u.project);
+  return projects.length ? [{ projects, target: LOCKED_VERSIONS_TARGET }] : [];
 }
 
 /** `depends`: what `make depends` does, for every unikernel of the dune root. */
