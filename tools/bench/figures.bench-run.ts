@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: nx-mirage's performance figures, each a ratio of two things measured side by side in this
- * run (median of the runs after a warm-up), printed as a table with the machine, and written as raw numbers to
- * tools/bench/results.json. Real Nx, dune, OCaml and opam; the test stand-ins for mirage, opam-monorepo and
+ * run (median of the runs after a warm-up; in turns where both sides can run so), printed as a table with the
+ * machine, and written as raw numbers to tools/bench/results.json. Real Nx, dune, OCaml and opam; the test stand-ins for mirage, opam-monorepo and
  * the solo5 toolchain. The workspaces are in the default configuration (a plain `"nx-mirage"` registration:
  * opam-monorepo, one lockfile for the dune root) unless a figure says otherwise.
  *
@@ -80,6 +80,27 @@ async function measure(prepare: () => unknown, run: () => Promise<unknown>, { ru
     const t = performance.now();
     await run();
     ms.push(performance.now() - t);
+  }
+  return ms;
+}
+
+/**
+ * Two or more things measured in turns (a warm-up of each, then a run of each per round), so that the machine
+ * speeding up or slowing down during the figure reaches every side alike.
+ */
+async function sideBySide(sides: Array<{ prepare?: () => unknown; run: () => Promise<unknown> }>, { runs = RUNS } = {}): Promise<number[][]> {
+  for (const side of sides) {
+    await side.prepare?.();
+    await side.run();
+  }
+  const ms: number[][] = sides.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [j, side] of sides.entries()) {
+      await side.prepare?.();
+      const t = performance.now();
+      await side.run();
+      ms[j]!.push(performance.now() - t);
+    }
   }
   return ms;
 }
@@ -205,9 +226,11 @@ it('measures the figures', async () => {
     // Again with nothing changed, as far as that way goes: with duniverse/ in the dune root, mirage configure fails
     // (the real mirage 4.11.1 as the stand-in: dune's "Conflict between the following libraries" for fmt), and
     // make's lock and pull rules are up to date; so what is left is the dune build of everything.
-    const skeletonWarm = await measure(() => undefined, () => sh(skeleton, 'dune', ['build', '--profile', 'release', '--root', '.', ...unikernels(N).map((n) => `${n}/dist`)], noDuneCache));
     await nx(ws, ['run-many', '-t', 'build']);
-    const nxWarm = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'build']));
+    const [nxWarm, skeletonWarm] = await sideBySide([
+      { run: () => nx(ws, ['run-many', '-t', 'build']) },
+      { run: () => sh(skeleton, 'dune', ['build', '--profile', 'release', '--root', '.', ...unikernels(N).map((n) => `${n}/dist`)], noDuneCache) },
+    ]);
     record(`1b. warm, nothing changed`, { label: 'nx run-many -t build (cache hits)', ms: nxWarm }, { label: "mirage-skeleton's dune build again (configure would fail)", ms: skeletonWarm }, '<= 0.25x', (r) => r <= 0.25);
   }
 
@@ -218,9 +241,11 @@ it('measures the figures', async () => {
     // 2. nx-mirage's own cost: nx build of one unikernel (dune and Nx caches off) against the dune build it runs
     //    plus an Nx no-op task, measured in the same run.
     const clean = () => rm(join(ws, '_build'));
-    const nxBuild = await measure(clean, () => nx(ws, ['build', 'uk0', '--skip-nx-cache', '--excludeTaskDependencies'], noDuneCache));
-    const duneBuild = await measure(clean, () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', '_build/solo5/unikernels/uk0/uk0.hvt'], noDuneCache));
-    const nxNoop = await measure(() => undefined, () => nx(ws, ['run', 'uk0:nop-pre', '--skip-nx-cache']));
+    const [nxBuild, duneBuild, nxNoop] = await sideBySide([
+      { prepare: clean, run: () => nx(ws, ['build', 'uk0', '--skip-nx-cache', '--excludeTaskDependencies'], noDuneCache) },
+      { prepare: clean, run: () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', '_build/solo5/unikernels/uk0/uk0.hvt'], noDuneCache) },
+      { run: () => nx(ws, ['run', 'uk0:nop-pre', '--skip-nx-cache']) },
+    ]);
     const floor = median(duneBuild) + median(nxNoop);
     record(
       '2. nx build of one unikernel (caches off)',
@@ -236,9 +261,7 @@ it('measures the figures', async () => {
 
   if (selected('3')) {
     // 3. Everything cached: builds against as many cached no-op tasks; 3b. toolchain mode auto against path.
-    await nx(ws, ['run-many', '-t', 'nop']);
-    const cachedPath = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'build']));
-    const cachedNop = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'nop']));
+    const [cachedPath, cachedNop] = await sideBySide([{ run: () => nx(ws, ['run-many', '-t', 'build']) }, { run: () => nx(ws, ['run-many', '-t', 'nop']) }]);
     record(`3. full cache hit, ${N} unikernels`, { label: 'nx run-many -t build (all cached)', ms: cachedPath }, { label: 'nx run-many -t nop (all cached)', ms: cachedNop }, '<= 1.5x', (r) => r <= 1.5);
     const nxJsonPath = join(ws, 'nx.json');
     const before = readFileSync(nxJsonPath, 'utf8');
@@ -256,15 +279,12 @@ it('measures the figures', async () => {
     // As a developer runs it: with the Nx daemon (the default outside CI), which keeps the project graph.
     let edit = 0;
     const daemon = { NX_DAEMON: 'true', CI: 'false' };
-    const nxLoop = await measure(
-      () => editUnikernel(ws, 'unikernels/uk3', 'uk3', ++edit),
-      () => nx(ws, ['build', 'uk3'], daemon),
-    );
+    const editUk3 = () => editUnikernel(ws, 'unikernels/uk3', 'uk3', ++edit);
+    const [nxLoop, duneLoop] = await sideBySide([
+      { prepare: editUk3, run: () => nx(ws, ['build', 'uk3'], daemon) },
+      { prepare: editUk3, run: () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', '_build/solo5/unikernels/uk3/uk3.hvt'], withDuneCache) },
+    ]);
     await nx(ws, ['daemon', '--stop'], daemon).catch(() => undefined);
-    const duneLoop = await measure(
-      () => editUnikernel(ws, 'unikernels/uk3', 'uk3', ++edit),
-      () => sh(ws, 'dune', ['build', '--profile', 'release', '--root', '.', '_build/solo5/unikernels/uk3/uk3.hvt'], withDuneCache),
-    );
     record('6. edit loop: one unikernel.ml changed, rebuild it', { label: 'nx build uk3 (daemon)', ms: nxLoop }, { label: 'dune build (same target)', ms: duneLoop }, '<= 1.2x', (r) => r <= 1.2);
 
     // Through serve: edit → "rebuilt in" (it serves unix here: no solo5-hvt), against dune build of the unix artifact.
