@@ -69,19 +69,8 @@ async function sh(cwd: string, file: string, args: string[], extra: Record<strin
 }
 
 /** A warm-up run (unless `warmUp` is false: cold figures prepare from scratch each time), then `runs` timed runs, each after `prepare`. */
-async function measure(prepare: () => unknown, run: () => Promise<unknown>, { runs = RUNS, warmUp = true } = {}): Promise<number[]> {
-  if (warmUp) {
-    await prepare();
-    await run();
-  }
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    await prepare();
-    const t = performance.now();
-    await run();
-    ms.push(performance.now() - t);
-  }
-  return ms;
+async function measure(prepare: () => unknown, run: () => Promise<unknown>, options: { runs?: number; warmUp?: boolean } = {}): Promise<number[]> {
+  return (await sideBySide([{ prepare, run }], options))[0]!;
 }
 
 /**

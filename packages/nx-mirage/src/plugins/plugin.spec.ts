@@ -249,9 +249,8 @@ describe('createNodes', () => {
     const t = found['.nx-mirage']!.targets!;
     expect(t['lock']!.options).toEqual({ duneRoot: '.', scope: 'workspace', unikernels: expect.any(String) });
     expect(t['lock']!.outputs).toEqual(['{workspaceRoot}/mirage.opam.locked', '{workspaceRoot}/mirage.opam.locked.json']);
-    // A broken config.ml must not stop the others: lock configures what it needs itself. It waits for no task of
-    // a unikernel: Nx works out affected tasks along the task graph, so a change reaching one unikernel's task
-    // would reach lock, pull and every build.
+    // A broken config.ml must not stop the others: lock configures what it needs itself, and waits for no
+    // configure task.
     expect(t['lock']!.dependsOn).toEqual([]);
     // Both cached under the stamp pull leaves, keyed by the unikernels: a warm run starts no process for either.
     expect(t['pull']!.outputs).toEqual(t['lock']!.outputs);

@@ -93,6 +93,9 @@ function lockedVersionsInputs(ctx: TargetContext, u: UnikernelModel) {
   ];
 }
 
+/** Whether a unikernel has a `locked-versions` target (lockedVersionsTarget): where there are locked versions to carry. */
+const hasLockedVersions = (ctx: TargetContext, u: UnikernelModel) => lockedVersionsInputs(ctx, u).length > 0;
+
 /**
  * `locked-versions` of a unikernel (an `nx:noop`, no process): carries the locked versions of its packages for
  * nx affected, which compares exactly those fields between revisions, so a lockfile bump makes exactly the
@@ -103,10 +106,11 @@ function lockedVersionsInputs(ctx: TargetContext, u: UnikernelModel) {
  *
  * Cached, so that a run in which the locked versions did not change resolves every unikernel's at once from
  * the cache instead of running them a few at a time between the builds (Nx runs a batch before it dispatches
- * more tasks, which would split the builds of a run into several dune calls). Its output is a lockfile path
- * nothing writes: Nx carries an affected change from this task to the build only through an output of it that
- * the build's lockfile input (dependentTasksOutputFiles) reads (without one, e2e graph.spec fails), and a cache
- * hit must never restore an old lockfile over the current one.
+ * more tasks, which would split the builds of a run into several dune calls). Its output is a path of its own
+ * that nothing writes, matched by the build's lockfile input (dependentTasksOutputFiles): Nx carries an affected
+ * change from this task to its dependents only when it has an output (with none, e2e graph.spec fails); a path
+ * of its own, because with the lockfile itself as its output (as before) a change reaching one unikernel's
+ * no-op reached every task reading the lockfile, and a cache hit must never restore an old lockfile.
  */
 export const LOCKED_VERSIONS_TARGET = 'locked-versions';
 
@@ -272,9 +276,9 @@ export function installSwitchTarget(ctx: TargetContext): TargetConfiguration {
 /**
  * `pull`: vendors the locked sources into duniverse/ (one at the dune root, or one per unikernel), skipped
  * while duniverse/ holds them, after configuring and locking what is not current itself, as `lock` does: a
- * build's run has no lock task, only this one. It leaves the dependencies stamp lock and pull are cached under (dependsKey). Its
- * outputs are the lockfiles, not duniverse/ (large, and shared): a lockfile bump reaches a unikernel's build
- * through the lockfile fields that build hashes.
+ * build's run has no lock task, only this one. It leaves the dependencies stamp lock and pull are cached under
+ * (dependsKey). Its outputs are the lockfiles, not duniverse/ (large, and shared): a lockfile bump reaches a
+ * unikernel's build through the lockfile fields that build hashes.
  */
 export function pullTarget(ctx: TargetContext): TargetConfiguration {
   const { options } = ctx;
@@ -298,11 +302,11 @@ export function pullTarget(ctx: TargetContext): TargetConfiguration {
 /**
  * Every unikernel's `locked-versions`, which pull waits for: so when pull is done every build of the run is
  * ready too, and Nx hands them all to one batch (a no-op left to run after pull came from the cache would run
- * only after a batch of the others). pull reads none of their outputs, so nx affected carries no change from
- * them to pull and through it to every build (e2e graph.spec).
+ * only after a batch of the others). Their outputs are paths of their own that pull does not read, so nx
+ * affected carries no change from them to pull and through it to every build (e2e graph.spec).
  */
 function lockedVersionsOfAll(ctx: TargetContext): TargetDependencyConfig[] {
-  const projects = ctx.model.unikernels.filter((u) => lockedVersionsInputs(ctx, u).length > 0).map((u) => u.project);
+  const projects = ctx.model.unikernels.filter((u) => hasLockedVersions(ctx, u)).map((u) => u.project);
   return projects.length ? [{ projects, target: LOCKED_VERSIONS_TARGET }] : [];
 }
 
@@ -385,7 +389,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     dependsOn: [
       ...toolchainDependency(ctx).dependsOn,
       ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []),
-      ...(lockedVersionsInputs(ctx, u).length > 0 ? [LOCKED_VERSIONS_TARGET] : []),
+      ...(hasLockedVersions(ctx, u) ? [LOCKED_VERSIONS_TARGET] : []),
       `^${options.buildTargetName}`,
     ],
     cache: true,
