@@ -77,7 +77,10 @@ async function measure(prepare: () => unknown, run: () => Promise<unknown>, opti
  * Two or more things measured in turns (a warm-up of each, then a run of each per round), so that the machine
  * speeding up or slowing down during the figure reaches every side alike.
  */
-async function sideBySide(sides: Array<{ prepare?: () => unknown; run: () => Promise<unknown> }>, { runs = RUNS, warmUp = true } = {}): Promise<number[][]> {
+type Turn = { prepare?: () => unknown; run: () => Promise<unknown> };
+
+// One list of times per side, in the sides' order (a tuple, so destructuring needs no checks).
+async function sideBySide<const S extends readonly Turn[]>(sides: S, { runs = RUNS, warmUp = true } = {}): Promise<{ [K in keyof S]: number[] }> {
   for (const side of warmUp ? sides : []) {
     await side.prepare?.();
     await side.run();
@@ -91,7 +94,7 @@ async function sideBySide(sides: Array<{ prepare?: () => unknown; run: () => Pro
       ms[j]!.push(performance.now() - t);
     }
   }
-  return ms;
+  return ms as { [K in keyof S]: number[] };
 }
 
 function record(figure: string, a: Side, b: Side, target: string, check: (ratio: number) => boolean, note?: string, ratio = median(a.ms) / median(b.ms)) {
