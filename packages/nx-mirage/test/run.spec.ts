@@ -60,6 +60,17 @@ describe('run', () => {
     expect(existsSync('/tmp/pwned')).toBe(false);
   });
 
+  it('with a configuration, runs that target\'s artifact: the configuration switches only the target', async () => {
+    const ctx = await m.context('uk');
+    const targets = ctx.projectsConfigurations.projects['uk']!.targets!;
+    expect(targets['run']!.configurations!['spt']).toEqual({ target: 'spt' });
+    const withSpt = (t: string) => ({ ...(targets[t]!.options as object), ...targets[t]!.configurations!['spt'] }) as never;
+    expect(await configureExecutor(withSpt('configure'), ctx)).toEqual({ success: true });
+    expect(await buildExecutor(withSpt('build'), ctx)).toEqual({ success: true });
+    expect(await runExecutor({ ...(withSpt('run') as object), net: { service: 'tap0' } } as never, ctx)).toEqual({ success: true });
+    expect(tenderCalls().at(-1)).toEqual({ program: 'solo5-spt', argv: ['--net:service=tap0', '--', m.ws.path('uk/dist/uk.spt')] });
+  });
+
   it('reports the tender\'s failure', async () => {
     m.activate({ TENDER_EXIT: '3', TENDER_LOG: tenderLog });
     const before = tenderCalls().length;

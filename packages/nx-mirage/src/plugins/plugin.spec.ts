@@ -119,7 +119,8 @@ describe('createNodes', () => {
     expect(build.inputs).toEqual(
       expect.arrayContaining([
         '{projectRoot}/**/*',
-        '!{projectRoot}/dist/**/*',
+        // One pattern: what build, dune, lock, pull and configure write there (Nx matches {a,b} alternatives).
+        '!{projectRoot}/{dist/**/*,_build/**/*,duniverse/**/*,mirage/*.opam.locked,dune,dune.build,dune.config,mirage/context,mirage/dune-workspace.config,mirage/main.ml,mirage/*.opam,mirage/manifest.json,mirage/manifest.ml,mirage/*.xl,mirage/*.xl.in,mirage/*_libvirt.xml,mirage/.nx-mirage-configured.json}',
         { runtime: 'mirage --version' },
         { runtime: 'dune --version' },
         { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
@@ -143,17 +144,13 @@ describe('createNodes', () => {
     const deep = projects(await infer({ monorepo: false }))['apps/deep/uk']!.targets!['build']!.inputs;
     expect(deep).toEqual(
       expect.arrayContaining([
-        '{workspaceRoot}/dune-project',
-        '{workspaceRoot}/dune-workspace',
-        '{workspaceRoot}/dune',
-        '{workspaceRoot}/apps/dune',
-        '{workspaceRoot}/apps/deep/dune',
+        '{workspaceRoot}/{dune-project,dune-workspace,dune,apps/dune,apps/deep/dune}',
         // Without opam-monorepo, a duniverse/ kept by hand is read too, ignored by git or not.
         { fileset: '{workspaceRoot}/duniverse/**/*', includeIgnored: true },
       ]),
     );
-    expect(deep).not.toContain('{workspaceRoot}/apps/deep/uk/dune');
-    expect(JSON.stringify(nested['uk']!.targets!['build']!.inputs)).toContain('"{workspaceRoot}/dune"');
+    expect(JSON.stringify(deep)).not.toContain('apps/deep/uk/dune');
+    expect(nested['uk']!.targets!['build']!.inputs).toContain('{workspaceRoot}/{dune-project,dune-workspace,dune}');
     expect(JSON.stringify(build.inputs)).not.toContain('fileset');
     // The shared pull has no file inputs (only its stamp): a lockfile bump reaches builds through their own fields, not through it.
     expect(JSON.stringify(projects(await infer())['.nx-mirage']!.targets!['pull']!.inputs)).not.toContain('fileset');
@@ -161,6 +158,14 @@ describe('createNodes', () => {
     expect(build.configurations?.['spt']).toEqual({ target: 'spt', artifact: 'hello.spt' });
     expect(build.configurations?.['unix']).toEqual({ target: 'unix', artifact: 'hello' });
     expect(build.configurations?.['genode']).toBeUndefined();
+  });
+
+  it('folds the globs of an input into one {a,b} pattern, except where a directory name has a comma or a brace', async () => {
+    ws.write('a,b/uk/config.ml', unikernel('odd'));
+    const inputs = projects(await infer())['a,b/uk']!.targets!['build']!.inputs;
+    // {a,b/dune} would read as the alternatives "a" and "b/dune": each file is its own pattern.
+    expect(inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/dune-project', '{workspaceRoot}/dune-workspace', '{workspaceRoot}/dune', '{workspaceRoot}/a,b/dune']));
+    expect(JSON.stringify(inputs)).not.toContain('{dune-project,');
   });
 
   it('with a toolchain nx-mirage may manage, runs configure and builds after the toolchain and hashes its record', async () => {

@@ -4,6 +4,8 @@
  * own (configure, build, run, clean) and a library's (build, test, format).
  */
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+
+type TargetMetadata = NonNullable<TargetConfiguration['metadata']>;
 import { createHash } from 'node:crypto';
 import {
   CONFIGURE_OUTPUTS,
@@ -56,10 +58,25 @@ export interface ToolchainKeyInputs {
   unikernels: string;
 }
 
-const OCAML = ['ocaml', 'dune'];
+/**
+ * A target's technology: one per target (the project lists them all). Every entry of a target, and every
+ * element of its lists, is sent to each Nx command with the graph and its source map (figure 4c of the bench).
+ */
+const MIRAGE = ['mirage'];
+const DUNE = ['dune'];
 
-function metadata(description: string, help: string, example: Record<string, unknown> = {}, technologies = TECHNOLOGIES) {
-  return { technologies, description, help: { command: help, example: { options: example } } };
+function metadata(description: string, command: string, example: Record<string, unknown> = {}, technologies = MIRAGE): TargetMetadata {
+  return { technologies, description, help: { command, example: Object.keys(example).length ? { options: example } : {} } };
+}
+
+/**
+ * Globs under `prefix` as one Nx pattern with `{a,b}` alternatives (Nx matches inputs and outputs with brace
+ * alternation): one entry of the graph instead of one per glob. Globs that contain a comma or a brace
+ * themselves (a directory named so) stay separate patterns.
+ */
+export function anyOf(prefix: string, globs: readonly string[]): string[] {
+  if (globs.length < 2 || globs.some((g) => /[{},]/.test(g))) return globs.map((g) => `${prefix}${g}`);
+  return [`${prefix}{${globs.join(',')}}`];
 }
 
 /** The version probes of compiling for `targets`: dune, the host compiler and each cross toolchain they need. */
@@ -168,6 +185,9 @@ function opamInputs(packages: readonly string[]): { externalDependencies: string
 
 const rootFile = (ctx: TargetContext, file: string) => `{workspaceRoot}/${inDir(ctx.model.duneRoot, file)}`;
 
+/** Files generated in a unikernel's directory, relative to it: configure's, and what build, lock and pull leave there. */
+const GENERATED = ['dist/**/*', '_build/**/*', 'duniverse/**/*', 'mirage/*.opam.locked', ...CONFIGURE_OUTPUTS.filter((p) => !p.startsWith('dist/'))];
+
 /**
  * What dune reads for a directory beyond its own files: the root dune-project and dune-workspace, and the
  * `dune` file of every directory above it up to the dune root (an `env` stanza there changes its flags). With
@@ -178,9 +198,7 @@ function duneRootInputs(ctx: TargetContext, projectRoot: string): Array<string |
   const dir = relativeToDuneRoot(projectRoot, model.duneRoot);
   const above = dir === '.' ? [] : ['.', ...dir.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))];
   return [
-    rootFile(ctx, 'dune-project'),
-    rootFile(ctx, 'dune-workspace'),
-    ...above.map((d) => rootFile(ctx, inDir(d, 'dune'))),
+    ...anyOf('{workspaceRoot}/', ['dune-project', 'dune-workspace', ...above.map((d) => inDir(d, 'dune'))].map((f) => inDir(model.duneRoot, f))),
     ...(options.monorepo ? [] : [{ fileset: rootFile(ctx, 'duniverse/**/*'), includeIgnored: true }]),
   ];
 }
@@ -336,7 +354,18 @@ function perTarget<T extends object>(u: UnikernelModel, f: (t: MirageTarget) => 
 
 const identity = (ctx: TargetContext, u: UnikernelModel, t: MirageTarget = u.target) => ({ name: u.name, target: t, duneRoot: ctx.model.duneRoot });
 
-/** Options naming the unikernel and its artifact, and a configuration per target switching both (`nx build NAME -c spt`). */
+/**
+ * Options naming the unikernel, and a configuration per target switching it (`nx run NAME:run -c spt`). A
+ * configuration holds only what it changes: the graph and its source map grow with every entry.
+ */
+function targetOptions(ctx: TargetContext, u: UnikernelModel, extra: object = {}) {
+  return { options: { ...identity(ctx, u), ...extra }, configurations: perTarget(u, (t) => ({ target: t })) };
+}
+
+/**
+ * The same, with the artifact's file name, which the build's outputs name (`{options.artifact}`), so each
+ * configuration switches both (`nx build NAME -c spt`).
+ */
 function artifactOptions(ctx: TargetContext, u: UnikernelModel, extra: object = {}) {
   return {
     options: { ...identity(ctx, u), artifact: artifactFileName(u.name, u.target), ...extra },
@@ -349,9 +378,7 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
   const toolchain = toolchainDependency(ctx);
   return {
     executor: 'nx-mirage:configure',
-    options: { ...identity(ctx, u), configureFlags: u.configureFlags },
-    // A configuration holds only what it changes: the graph and Nx's source maps grow with every entry.
-    configurations: perTarget(u, (t) => ({ target: t })),
+    ...targetOptions(ctx, u, { configureFlags: u.configureFlags }),
     cache: true,
     ...(toolchain.dependsOn.length ? { dependsOn: toolchain.dependsOn } : {}),
     syncGenerators: [SYNC_GENERATOR],
@@ -362,7 +389,7 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
       { env: 'MIRAGE_EXTRA_REPOS' },
       NO_NPM_PACKAGES,
     ],
-    outputs: CONFIGURE_OUTPUTS.map((p) => `{projectRoot}/${p}`),
+    outputs: anyOf('{projectRoot}/', CONFIGURE_OUTPUTS),
     metadata: metadata('Generate the dune rules, main.ml and opam file of this unikernel (mirage configure), with editor support for config.ml beside the unikernel (dune ocaml-merlin)', 'mirage configure --help=plain', {
       target: 'spt',
       configureFlags: ['--no-dhcp'],
@@ -396,15 +423,11 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     syncGenerators: [SYNC_GENERATOR],
     inputs: [
       ...unikernelSources(u),
-      '!{projectRoot}/dist/**/*',
-      '!{projectRoot}/_build/**/*',
-      // duniverse/ is what pull makes from the lockfile, which is hashed below as lock left it.
-      '!{projectRoot}/duniverse/**/*',
-      '!{projectRoot}/mirage/*.opam.locked',
-      // Files configure generates follow from config.ml, the target, the flags and the mirage version, which are
-      // all in this hash. They are left out because Nx takes a run's file list when the run starts: a first build
-      // would otherwise be keyed without the files its own configure task creates.
-      ...CONFIGURE_OUTPUTS.map((p) => `!{projectRoot}/${p}`),
+      // Not what the build and dune write, nor duniverse/, which pull makes from the lockfile (hashed below as
+      // lock left it). Nor the files configure generates: they follow from config.ml, the target, the flags and
+      // the mirage version, which are all in this hash. They are left out because Nx takes a run's file list
+      // when the run starts: a first build would otherwise be keyed without the files its own configure creates.
+      ...anyOf('!{projectRoot}/', GENERATED),
       ...duneRootInputs(ctx, u.root),
       ...buildProbes([u.target]),
       // The toolchain record, as the toolchain task of this run wrote it. Direct dependencies only: through the
@@ -440,7 +463,7 @@ export function runTarget(ctx: TargetContext, u: UnikernelModel): TargetConfigur
   const runner = targetInfo(u.target).runner;
   return {
     executor: 'nx-mirage:run',
-    ...artifactOptions(ctx, u),
+    ...targetOptions(ctx, u),
     dependsOn: [ctx.options.buildTargetName],
     continuous: true,
     cache: false,
@@ -480,7 +503,7 @@ export function verifyTarget(ctx: TargetContext, u: UnikernelModel): TargetConfi
   const { options } = ctx;
   return {
     executor: 'nx-mirage:verify',
-    ...artifactOptions(ctx, u, { configureFlags: u.configureFlags }),
+    ...targetOptions(ctx, u, { configureFlags: u.configureFlags }),
     dependsOn: [options.configureTargetName, ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []), `^${options.buildTargetName}`],
     cache: false,
     syncGenerators: [SYNC_GENERATOR],
@@ -536,7 +559,7 @@ export function libraryBuildTarget(ctx: TargetContext, lib: LibraryModel): Targe
       `Build the OCaml librar${lib.libraries.length > 1 ? 'ies' : 'y'} ${names} with dune, in the batch and the contexts of the unikernels that use it in the run (else the host context)`,
       'dune build --help=plain',
       {},
-      OCAML,
+      DUNE,
     ),
   };
 }
@@ -549,7 +572,7 @@ export function libraryTestTarget(ctx: TargetContext, lib: LibraryModel): Target
     dependsOn: libraryDependsOn(ctx),
     cache: true,
     inputs: libraryInputs(ctx, lib),
-    metadata: metadata('Run the dune tests of this directory (runtest)', 'dune test --help=plain', {}, OCAML),
+    metadata: metadata('Run the dune tests of this directory (runtest)', 'dune test --help=plain', {}, DUNE),
   };
 }
 
@@ -559,6 +582,6 @@ export function libraryFormatTarget(ctx: TargetContext, lib: LibraryModel): Targ
     executor: 'nx-mirage:dune',
     options: { ...libraryOptions(ctx, lib), action: 'format' },
     cache: false,
-    metadata: metadata('Format the OCaml sources with ocamlformat (dune @fmt, promoted)', 'dune fmt --help=plain', {}, OCAML),
+    metadata: metadata('Format the OCaml sources with ocamlformat (dune @fmt, promoted)', 'dune fmt --help=plain', {}, DUNE),
   };
 }

@@ -4,14 +4,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inDir, manifestFileName, planRun, sha256, type ArtifactManifest, type Command, type MirageTarget, type RunRequest } from '../../domain';
+import { artifactFileName, inDir, manifestFileName, planRun, sha256, type ArtifactManifest, type Command, type MirageTarget, type RunRequest } from '../../domain';
 import { readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { ExecutorError, type LocatedUnikernel } from '../shared';
 
 /** Which artifact to run, and the run request's settings (devices, memory, arguments) as the options give them. */
 export interface RunSettings extends Pick<RunRequest, 'memory' | 'net' | 'block' | 'args' | 'tenderArgs'> {
   target: MirageTarget;
-  artifact: string;
+  /** The file name in dist/; by default the target's (artifactFileName). */
+  artifact?: string | undefined;
 }
 
 export interface PreparedRun {
@@ -25,8 +26,9 @@ export interface PreparedRun {
 export async function prepareRun(u: LocatedUnikernel, options: RunSettings): Promise<PreparedRun> {
   const dist = join(u.root, inDir(u.dir, 'dist'));
   const shown = (f: string) => inDir(u.dir, `dist/${f}`);
+  const artifact = options.artifact ?? artifactFileName(u.name, options.target);
   const rebuild = `nx build ${u.project}${options.target ? ` -c ${options.target}` : ''} --skip-nx-cache`;
-  const manifestFile = manifestFileName(options.artifact);
+  const manifestFile = manifestFileName(artifact);
   const text = await readTextIfExists(join(dist, manifestFile));
   if (text === undefined) throw new ExecutorError(`${shown(manifestFile)} is missing: build the unikernel first (nx build ${u.project})`);
   let manifest: ArtifactManifest;
@@ -37,26 +39,26 @@ export async function prepareRun(u: LocatedUnikernel, options: RunSettings): Pro
     throw new ExecutorError(`${shown(manifestFile)} is not a valid manifest (${(e as Error).message}); rebuild with: ${rebuild}`);
   }
   if (manifest.target !== options.target) {
-    throw new ExecutorError(`${shown(options.artifact)} was built for ${manifest.target}, not ${options.target}; build it with: nx build ${u.project} -c ${options.target}`);
+    throw new ExecutorError(`${shown(artifact)} was built for ${manifest.target}, not ${options.target}; build it with: nx build ${u.project} -c ${options.target}`);
   }
   let bytes: Buffer;
   try {
-    bytes = await readFile(join(dist, options.artifact));
+    bytes = await readFile(join(dist, artifact));
   } catch {
-    throw new ExecutorError(`${shown(options.artifact)} is missing: build the unikernel first (nx build ${u.project})`);
+    throw new ExecutorError(`${shown(artifact)} is missing: build the unikernel first (nx build ${u.project})`);
   }
   const actual = sha256(bytes);
   if (actual !== manifest.sha256) {
     throw new ExecutorError(
-      `${shown(options.artifact)} does not match its manifest (sha256 ${actual.slice(0, 12)}…, the manifest says ${manifest.sha256.slice(0, 12)}…): ` +
+      `${shown(artifact)} does not match its manifest (sha256 ${actual.slice(0, 12)}…, the manifest says ${manifest.sha256.slice(0, 12)}…): ` +
         `it changed after the build, so it is not run. Rebuild with: ${rebuild}`,
     );
   }
   const isXen = manifest.abi.kind === 'solo5' && manifest.abi.target === 'xen';
-  const xlBase = join(dist, options.artifact.replace(/\.xen$/, '.xl'));
-  const vmConfigPath = isXen ? join(dist, `${options.artifact}.run.xl`) : join(dist, `${options.artifact}.vm.json`);
+  const xlBase = join(dist, artifact.replace(/\.xen$/, '.xl'));
+  const vmConfigPath = isXen ? join(dist, `${artifact}.run.xl`) : join(dist, `${artifact}.vm.json`);
   const plan = planRun({
-    kernel: join(dist, options.artifact),
+    kernel: join(dist, artifact),
     manifest,
     memory: options.memory,
     net: options.net,
@@ -68,5 +70,5 @@ export async function prepareRun(u: LocatedUnikernel, options: RunSettings): Pro
   });
   if (!plan.ok) throw new ExecutorError(plan.problems.join('\n'));
   if (plan.vmConfig) await writeFileAtomically(vmConfigPath, plan.vmConfig);
-  return { command: plan.command, cwd: dist, shown: shown(options.artifact) };
+  return { command: plan.command, cwd: dist, shown: shown(artifact) };
 }

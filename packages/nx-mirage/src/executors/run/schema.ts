@@ -19,7 +19,7 @@ export const runtimeOptions = {
 export const schema = z
   .strictObject({
     ...unikernelOptions,
-    artifact: z.string().describe('The artifact file name in dist/; set by the plugin'),
+    artifact: z.string().optional().describe("The artifact's file name in dist/; by default the target's (NAME.hvt for hvt, NAME for unix)"),
     ...runtimeOptions,
   })
   .describe('Run the built unikernel with the program its ABI needs');

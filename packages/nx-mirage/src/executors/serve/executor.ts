@@ -9,7 +9,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { accessSync, constants } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { artifactFileName, isSourceChange, missingToolMessage, needsConfigure, serveTarget, type MirageTarget } from '../../domain';
+import { isSourceChange, missingToolMessage, needsConfigure, serveTarget, type MirageTarget } from '../../domain';
 import { stopRunningCommands } from '../../adapters/process';
 import { findOnPathSync } from '../../adapters/path-lookup';
 import { buildProjects } from '../build/build-unikernels';
@@ -60,15 +60,11 @@ class ServeSession {
   private stopping = false;
   private finish!: (ok: boolean) => void;
   readonly stopped = new Promise<boolean>((r) => (this.finish = r));
-  private readonly artifact: string;
-
   constructor(
     private readonly context: ExecutorContext,
     private readonly options: Options,
     private readonly u: LocatedUnikernel,
-  ) {
-    this.artifact = artifactFileName(options.name, u.target);
-  }
+  ) {}
 
   /** The first build and run, then the watcher and the signal handlers; true when the unikernel started. */
   async start(): Promise<boolean> {
@@ -154,7 +150,7 @@ class ServeSession {
   }
 
   private async startUnikernel() {
-    const { command, cwd, shown } = await prepareRun(this.u, { ...this.options, target: this.u.target as MirageTarget, artifact: this.artifact });
+    const { command, cwd, shown } = await prepareRun(this.u, { ...this.options, target: this.u.target as MirageTarget });
     const child = execa(command.file, command.args, { cwd, env: command.env, stdio: 'inherit', reject: false });
     this.child = child;
     void child.then((result) => {

@@ -11,7 +11,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildArtifactsCommand, builtArtifactPath, compareBuilds, duneRootProjectRoot, mismatchMessage } from '../../domain';
+import { artifactFileName, buildArtifactsCommand, builtArtifactPath, compareBuilds, duneRootProjectRoot, mismatchMessage } from '../../domain';
 import { runCommand } from '../../adapters/process';
 import { prepareDuneRoot, removeTemporaryWorkspace, temporaryWorkspace, underDuneRootLock } from '../dune-root';
 import { logger } from '../log';
@@ -25,6 +25,7 @@ export default async function verifyExecutor(raw: VerifyOptions, context: Execut
   return guarded(async () => {
     const options = parseOptions(verifySchema, raw, 'verify');
     const u = unikernelOf(context, options);
+    const artifact = options.artifact ?? artifactFileName(u.name, u.target);
     const root = join(context.root, options.duneRoot);
     return underDuneRootLock(root, options.duneRoot, async () => {
       await prepareDuneRoot(context, options.duneRoot);
@@ -41,14 +42,14 @@ export default async function verifyExecutor(raw: VerifyOptions, context: Execut
         }
         const c = compareBuilds(images[0]!, images[1]!);
         if (c.same) {
-          logger.info(`nx-mirage: ${options.artifact} builds reproducibly: twice from scratch at one build path, ${c.image.size} bytes, sha256 ${c.image.sha256}`);
+          logger.info(`nx-mirage: ${artifact} builds reproducibly: twice from scratch at one build path, ${c.image.size} bytes, sha256 ${c.image.sha256}`);
           return true;
         }
         const kept = join(context.root, duneRootProjectRoot(options.duneRoot), 'verify', u.project);
         await rm(kept, { recursive: true, force: true });
         await mkdir(kept, { recursive: true });
-        for (const [i, buildDir] of BUILDS.entries()) await copyFile(join(root, builtArtifactPath(u, buildDir)), join(kept, `${options.artifact}.${i + 1}`));
-        logger.error(`${mismatchMessage(options.artifact, c)}\nBoth builds are kept in ${join(duneRootProjectRoot(options.duneRoot), 'verify', u.project)}/ for a closer look (for example with diffoscope).`);
+        for (const [i, buildDir] of BUILDS.entries()) await copyFile(join(root, builtArtifactPath(u, buildDir)), join(kept, `${artifact}.${i + 1}`));
+        logger.error(`${mismatchMessage(artifact, c)}\nBoth builds are kept in ${join(duneRootProjectRoot(options.duneRoot), 'verify', u.project)}/ for a closer look (for example with diffoscope).`);
         return false;
       } finally {
         await removeTemporaryWorkspace(workspace);
