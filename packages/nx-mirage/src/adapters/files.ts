@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { temporaryName } from '../domain';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
 
@@ -29,8 +30,6 @@ export class ShortWriteError extends Error {
   readonly code = 'ESHORTWRITE';
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
 /** The file operations a verified write makes; a test may cut them short. */
 export interface WriteIo {
   write(path: string, bytes: Uint8Array, mode: number): Promise<void>;
@@ -50,17 +49,17 @@ const nodeIo: WriteIo = {
 
 /**
  * Writes `bytes` to `dst` atomically and verified: into a new temporary file beside it, which is read back and
- * compared (size and sha256) before it is renamed over `dst`. A reader, an interrupted run or a full disk
+ * compared with them byte for byte before it is renamed over `dst`. A reader, an interrupted run or a full disk
  * leaves the previous file or the new one, never a cut one; a link at `dst` is replaced, never written
  * through. On failure the temporary file is removed and `dst` is as it was.
  */
 export async function writeFileVerified(dst: string, bytes: Uint8Array, mode = 0o644, io: WriteIo = nodeIo): Promise<void> {
   await mkdir(dirname(dst), { recursive: true });
-  const tmp = join(dirname(dst), `.${basename(dst)}.nx-mirage-${randomBytes(6).toString('hex')}`);
+  const tmp = join(dirname(dst), temporaryName(basename(dst), randomBytes(6).toString('hex')));
   try {
     await io.write(tmp, bytes, mode);
     const written = await readFile(tmp);
-    if (written.length !== bytes.length || sha256(written) !== sha256(bytes)) {
+    if (!written.equals(bytes)) {
       throw new ShortWriteError(`only ${written.length} of ${bytes.length} bytes reached the disk (full?)`);
     }
     await rename(tmp, dst);

@@ -19,3 +19,4 @@ export * from './serve';
 export * from './reproducible';
 export * from './merlin';
 export * from './depends-stamp';
+export * from './temporary';

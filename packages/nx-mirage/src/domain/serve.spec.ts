@@ -42,7 +42,7 @@ describe('what serve reacts to', () => {
     expect(isSourceChange('apps/site/unikernel.ml', 'apps/site')).toBe(true);
     expect(isSourceChange('apps/site/config.ml', 'apps/site')).toBe(true);
     expect(isSourceChange('libs/net/net.ml', 'apps/site')).toBe(true);
-    for (const generated of ['apps/site/dune', 'apps/site/dune.build', 'apps/site/mirage/main.ml', 'apps/site/dist/site.hvt', 'apps/site/.#unikernel.ml', '_build/default/x.ml', 'libs/net/x.ml~']) {
+    for (const generated of ['apps/site/dune', 'apps/site/dune.build', 'apps/site/mirage/main.ml', 'apps/site/dist/site.hvt', 'apps/site/.#unikernel.ml', '_build/default/x.ml', 'libs/net/x.ml~', 'apps/site/.dune.nx-mirage-8a2414853565', 'libs/net/.net.ml.nx-mirage-0a1b2c3d4e5f']) {
       expect(isSourceChange(generated, 'apps/site'), generated).toBe(false);
     }
     expect(isSourceChange('dune', '.')).toBe(false);

@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import type { DuneRootModel, UnikernelModel } from './model';
 import { targetInfo, type MirageTarget } from './targets';
+import { isTemporaryName } from './temporary';
 
 export interface HostAbilities {
   /** Whether a program is on PATH. */
@@ -59,6 +60,8 @@ const GENERATED = new Set(['dune', 'dune.build', 'dune.config', 'dist', 'mirage'
 export function isSourceChange(path: string, unikernelRoot: string): boolean {
   const parts = path.split('/');
   if (parts.some((p) => p === '_build' || p === 'duniverse' || p === 'node_modules' || p === '.git' || p === '.nx' || p.startsWith('.#') || p.endsWith('~'))) return false;
+  // nx-mirage's own files on their way (a dune file written beside the unikernel at its first build).
+  if (isTemporaryName(parts.at(-1)!)) return false;
   const rel = unikernelRoot === '.' ? path : posix.relative(unikernelRoot, path);
   if (!rel.startsWith('..') && GENERATED.has(rel.split('/')[0]!)) return false;
   return true;
