@@ -4,8 +4,6 @@
  * own (configure, build, run, clean) and a library's (build, test, format).
  */
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
-
-type TargetMetadata = NonNullable<TargetConfiguration['metadata']>;
 import { createHash } from 'node:crypto';
 import {
   CONFIGURE_OUTPUTS,
@@ -65,6 +63,8 @@ export interface ToolchainKeyInputs {
 const MIRAGE = ['mirage'];
 const DUNE = ['dune'];
 
+type TargetMetadata = NonNullable<TargetConfiguration['metadata']>;
+
 function metadata(description: string, command: string, example: Record<string, unknown> = {}, technologies = MIRAGE): TargetMetadata {
   return { technologies, description, help: { command, example: Object.keys(example).length ? { options: example } : {} } };
 }
@@ -74,7 +74,7 @@ function metadata(description: string, command: string, example: Record<string, 
  * alternation): one entry of the graph instead of one per glob. Globs that contain a comma or a brace
  * themselves (a directory named so) stay separate patterns.
  */
-export function anyOf(prefix: string, globs: readonly string[]): string[] {
+function anyOf(prefix: string, globs: readonly string[]): string[] {
   if (globs.length < 2 || globs.some((g) => /[{},]/.test(g))) return globs.map((g) => `${prefix}${g}`);
   return [`${prefix}{${globs.join(',')}}`];
 }
