@@ -63,19 +63,18 @@ describe('configure', () => {
 });
 
 describe('build through dune cross contexts', () => {
-  it('builds the library, then two hvt unikernels sharing it and a unix one in one dune call, the library once in solo5', async () => {
+  it('builds the library, two hvt unikernels sharing it and a unix one in one dune call, the library once in solo5', async () => {
     const before = m.duneRuns().length;
     const results = await batch(['shared', 'uk1', 'uk2', 'web']);
     expect(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.success]))).toEqual({ 'shared:build': true, 'uk1:build': true, 'uk2:build': true, 'web:build': true });
     const runs = m.duneRuns().slice(before);
-    // The library task of the batch first, in the contexts of the unikernels of the batch that use it; then every unikernel.
-    expect(runs).toHaveLength(2);
+    // The library task of the batch, in the contexts of the unikernels of the batch that use it, and every unikernel.
+    expect(runs).toHaveLength(1);
     expect(runs[0]!.args).toContain('@@_build/default/libs/shared/default');
     expect(runs[0]!.args).toContain('@@_build/solo5/libs/shared/default');
-    expect(runs[0]!.args).not.toContain('unikernels/');
-    expect(runs[1]!.args).toContain('_build/solo5/unikernels/uk1/uk1.hvt');
-    expect(runs[1]!.args).toContain('_build/solo5/unikernels/uk2/uk2.hvt');
-    expect(runs[1]!.args).toContain('_build/default/unikernels/web/web');
+    expect(runs[0]!.args).toContain('_build/solo5/unikernels/uk1/uk1.hvt');
+    expect(runs[0]!.args).toContain('_build/solo5/unikernels/uk2/uk2.hvt');
+    expect(runs[0]!.args).toContain('_build/default/unikernels/web/web');
 
     // The cross toolchain compiled the shared library once, in _build/solo5, for both hvt unikernels.
     const sharedCompiles = m.toolchain.calls('ocamlopt').filter(([, args]) => /libs\/shared\/greeting\.ml/.test(args));
@@ -87,6 +86,31 @@ describe('build through dune cross contexts', () => {
 
     // The unix artifact runs on the host.
     expect(execFileSync(m.ws.path('unikernels/web/dist/web'), { encoding: 'utf8' })).toBe('hello web from shared\n91\n');
+  });
+
+  it('when the one dune call fails, builds each library and unikernel alone: only the broken one fails, with its own output', async () => {
+    const source = m.ws.read('unikernels/uk2/unikernel.ml');
+    const before = m.duneRuns().length;
+    m.ws.write('unikernels/uk2/unikernel.ml', `${source}\nlet broken : int = "not an int"\n`);
+    try {
+      const results = await batch(['shared', 'uk1', 'uk2']);
+      expect(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.success]))).toEqual({ 'shared:build': true, 'uk1:build': true, 'uk2:build': false });
+      expect(results['uk2:build']!.terminalOutput).toContain('dune build failed');
+      expect(results['uk2:build']!.terminalOutput).toContain('This expression has type string but an expression was expected of type');
+      expect(results['uk1:build']!.terminalOutput).not.toContain('This expression has type');
+      // The call of all three, then one per item.
+      const runs = m.duneRuns().slice(before);
+      expect(runs).toHaveLength(4);
+      const targets = (args: string) => args.split(' ').filter((a) => a.startsWith('@@') || a.startsWith('_build/'));
+      expect(runs.map((r) => targets(r.args))).toEqual([
+        ['@@_build/solo5/libs/shared/default', '_build/solo5/unikernels/uk1/uk1.hvt', '_build/solo5/unikernels/uk2/uk2.hvt'],
+        ['@@_build/solo5/libs/shared/default'],
+        ['_build/solo5/unikernels/uk1/uk1.hvt'],
+        ['_build/solo5/unikernels/uk2/uk2.hvt'],
+      ]);
+    } finally {
+      m.ws.write('unikernels/uk2/unikernel.ml', source);
+    }
   });
 
   it('writes a manifest beside each artifact with ABI, devices, size, sha256 and toolchain', () => {

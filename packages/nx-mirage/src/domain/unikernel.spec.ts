@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildArtifactsCommand, buildLibrariesCommand, configureStampHolds, renderConfigureStamp, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
+import { buildArtifactsCommand, buildCommand, buildLibrariesCommand, configureStampHolds, renderConfigureStamp, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
 import { duneCacheFailsWithoutCommit } from './tools';
 
 const hello = { name: 'hello', dir: 'apps/hello', target: 'hvt' as const };
@@ -30,6 +30,14 @@ describe('mirage commands as argument vectors', () => {
       file: 'dune',
       args: ['build', '--profile', 'release', '--root', '.', '--workspace', '/tmp/ws', '@@_build/default/libs/a/default', '@@_build/solo5/libs/a/default', '"@@_build/default/libs/b c/default"'],
     });
+  });
+
+  it('builds libraries and unikernels in one dune call, the libraries only in _build', () => {
+    expect(buildCommand({ libraries: [{ dir: 'libs/a', contexts: ['solo5'] }], unikernels: [hello, hello], workspaceFile: '/tmp/ws' })).toEqual({
+      file: 'dune',
+      args: ['build', '--profile', 'release', '--root', '.', '--workspace', '/tmp/ws', '@@_build/solo5/libs/a/default', '_build/solo5/apps/hello/hello.hvt'],
+    });
+    expect(() => buildCommand({ libraries: [{ dir: 'libs/a', contexts: ['default'] }], unikernels: [hello], buildDir: '_build.unikraft-qemu' })).toThrow(/libraries are built in _build/);
   });
 
   it('locks, installs and pulls as mirage\'s Makefile does', () => {

@@ -255,9 +255,7 @@ export interface LibraryBuild {
 
 /** One `dune build` of library directories: the default alias of each in each of its contexts, not recursively (`@@_build/CTX/DIR/default`). */
 export function buildLibrariesCommand(libraries: readonly LibraryBuild[], workspaceFile?: string): Command {
-  const targets = libraries.flatMap((l) => l.contexts.map((c) => duneTarget(`@@${posix.join('_build', c, l.dir, 'default')}`)));
-  const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
-  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...workspace, ...targets] };
+  return buildCommand({ libraries, workspaceFile });
 }
 
 /**
@@ -265,10 +263,21 @@ export function buildLibrariesCommand(libraries: readonly LibraryBuild[], worksp
  * copies them into dist/ atomically rather than through dune's promotion, which writes dist/ files in place.
  */
 export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], workspaceFile?: string, buildDir = '_build'): Command {
-  const targets = [...new Set(unikernels.map((u) => builtArtifactPath(u, buildDir)))].map(duneTarget);
+  return buildCommand({ unikernels, workspaceFile, buildDir });
+}
+
+/**
+ * One `dune build` of libraries (buildLibrariesCommand) and unikernel artifacts (buildArtifactsCommand) at
+ * once, as mirage-skeleton builds everything in one call: dune orders the work by what each target needs.
+ * Libraries are built in `_build` only.
+ */
+export function buildCommand({ libraries = [], unikernels = [], workspaceFile, buildDir = '_build' }: { libraries?: readonly LibraryBuild[]; unikernels?: readonly UnikernelRef[]; workspaceFile?: string; buildDir?: string }): Command {
+  if (libraries.length > 0 && buildDir !== '_build') throw new Error(`libraries are built in _build, not ${buildDir}`);
+  const aliases = libraries.flatMap((l) => l.contexts.map((c) => `@@${posix.join('_build', c, l.dir, 'default')}`));
+  const artifacts = [...new Set(unikernels.map((u) => builtArtifactPath(u, buildDir)))];
   const workspace = workspaceFile ? ['--workspace', workspaceFile] : [];
   const dir = buildDir === '_build' ? [] : ['--build-dir', buildDir];
-  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...dir, ...workspace, ...targets] };
+  return { file: 'dune', args: ['build', '--profile', 'release', '--root', '.', ...dir, ...workspace, ...[...aliases, ...artifacts].map(duneTarget)] };
 }
 
 /** Xen's `xl` files, copied into dist/ from the unikernel's mirage/ directory (relative to the unikernel dir). */

@@ -412,7 +412,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     // No configure task: the build configures what is stale itself. It waits for the toolchain, the dune root's
     // pull and its own locked-versions, and ^build: what it uses itself (its libraries, a served web app). Library
     // builds use this executor too and wait for the pull as well, so the builds of a run become ready together and
-    // Nx hands them to one batch (one dune call for the libraries, then one for the unikernels).
+    // Nx hands them to one batch (one dune call for the libraries and the unikernels).
     dependsOn: [
       ...toolchainDependency(ctx).dependsOn,
       ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []),

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import {
   abiProblem,
   artifactFileName,
-  buildArtifactsCommand,
-  buildLibrariesCommand,
+  buildCommand,
   buildManifest,
   buildDirFor,
   builtArtifactPath,
@@ -196,6 +195,9 @@ async function configureStale(context: ExecutorContext, duneRoot: string, root: 
   });
 }
 
+/** What one dune call builds: a library directory or a unikernel's artifact. */
+type DuneItem = { library: ReadyLibrary } | { unikernel: BuildRequest };
+
 interface DuneRun {
   /** The dune root, absolute. */
   root: string;
@@ -217,16 +219,23 @@ async function runDune(
   const fingerprinting = ready.length > 0 ? toolchainFingerprint(root, toolchains) : undefined;
   const run = (c: Command, capture: 'tee' | true, purpose: string) => runCommand(c, { cwd: root, env, capture, purpose });
   const failed = (r: Failing, result: RunResult) => fail(r, `dune build failed (exit code ${result.exitCode})`, result.all ? `${result.all}\n` : '');
-  // The libraries of the call first, then the unikernels: a library is on the path of every unikernel using it,
-  // and dune (which does not order by that path) built the two together more slowly on two cores (see README).
-  for (const { item, result } of await together(libraries, (libs) => buildLibrariesCommand(libs, workspaceFile), 'to build OCaml libraries', run)) {
-    if (result.exitCode === 0) outcomes.set(item.request.id, { success: true, output: result.all });
-    else failed(item.request, result);
-  }
+  // The libraries and the unikernels of the call in one dune call, as mirage-skeleton builds everything: dune
+  // orders the work by what each target needs (README, Performance: one call against two, side by side).
+  const items: DuneItem[] = [...libraries.map((library) => ({ library })), ...ready.map((unikernel) => ({ unikernel }))];
+  const command = (xs: DuneItem[]) =>
+    buildCommand({
+      libraries: xs.flatMap((x) => ('library' in x ? [x.library] : [])),
+      unikernels: xs.flatMap((x) => ('unikernel' in x ? [x.unikernel.unikernel] : [])),
+      workspaceFile,
+      buildDir,
+    });
+  const purpose = ready.length === 0 ? 'to build OCaml libraries' : libraries.length === 0 ? 'to build unikernels' : 'to build unikernels and OCaml libraries';
   const built: Array<{ r: BuildRequest; output: string }> = [];
-  for (const { item, result } of await together(ready, (us) => buildArtifactsCommand(us.map((r) => r.unikernel), workspaceFile, buildDir), 'to build unikernels', run)) {
-    if (result.exitCode === 0) built.push({ r: item, output: result.all });
-    else failed(item, result);
+  for (const { item, result } of await together(items, command, purpose, run)) {
+    const request = 'library' in item ? item.library.request : item.unikernel;
+    if (result.exitCode !== 0) failed(request, result);
+    else if ('library' in item) outcomes.set(request.id, { success: true, output: result.all });
+    else built.push({ r: item.unikernel, output: result.all });
   }
 
   const fingerprint = await fingerprinting;
