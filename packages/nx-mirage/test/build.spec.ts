@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import configureExecutor from '../src/executors/configure/executor';
 import buildExecutor from '../src/executors/build/executor';
 import buildBatchExecutor from '../src/executors/build/batch';
+import { BuildSession, buildProjects } from '../src/executors/build/build-unikernels';
+import { unikernelOf } from '../src/executors/shared';
 import { MANAGED_MARKER, readSolo5Notes } from '../src/domain';
 import { MirageWorkspace, writeSharedLibrary, writeUnikernel } from './mirage-workspace';
 import { createSolo5Toolchain } from './fixtures/standins/solo5-toolchain';
@@ -201,6 +203,28 @@ describe('preflight errors name the problem and the fix, before dune runs', () =
       expect(results['uk1:build']!.terminalOutput).toMatch(
         /the solo5 findlib toolchain that hvt builds need is not defined: .*Install it in the opam switch \(opam install ocaml-solo5\), or point OCAMLFIND_CONF at a findlib.conf whose findlib.conf.d\/solo5.conf defines it/,
       );
+    } finally {
+      m.activate();
+      error.mockRestore();
+    }
+  });
+
+  it('a build session (serve\'s) keeps its toolchain checks from one build to the next, and checks again once it forgets them', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const ctx = await m.context('uk1');
+    const request = [{ id: 'uk1', unikernel: unikernelOf(ctx, { name: 'uk1', target: 'hvt', duneRoot: '.' }), duneRoot: '.' }];
+    const session = new BuildSession();
+    const undefinedToolchain = /the solo5 findlib toolchain that hvt builds need is not defined/;
+    try {
+      m.activate({ OCAMLFIND_CONF: m.ws.path('.toolchain/no-such-findlib.conf') });
+      expect((await buildProjects(request, ctx, session)).get('uk1')!.output).toMatch(undefinedToolchain);
+      m.activate();
+      // Defined again, but the session still holds the check of its first build.
+      expect((await buildProjects(request, ctx, session)).get('uk1')!.output).toMatch(undefinedToolchain);
+      // A build without a session, and the session once it forgot, check again.
+      expect((await buildProjects(request, ctx)).get('uk1')!.success).toBe(true);
+      session.forget();
+      expect((await buildProjects(request, ctx, session)).get('uk1')!.success).toBe(true);
     } finally {
       m.activate();
       error.mockRestore();

@@ -84,17 +84,51 @@ type Fail = (r: Failing, message: string, output?: string) => void;
 const located = (r: Failing) => ('unikernel' in r ? r.unikernel : r.library);
 const isLibrary = (r: Failing): r is LibraryBuildRequest => 'library' in r;
 
+type DuneEnvironment = { env: Record<string, string | undefined>; note?: string };
+
+/**
+ * What `nx serve` keeps from one rebuild to the next: dune's environment (its git probe) and the findlib
+ * toolchain checks, by dune root, worked out at its first build instead of before each (about 20 ms of probes
+ * before every dune call). serve forgets them after a build that fails and when config.ml changes, so that a fix
+ * made outside the files it watches (a toolchain defined, a first commit) is seen at the next rebuild.
+ */
+export class BuildSession {
+  private readonly roots = new Map<string, { environment: Promise<DuneEnvironment>; toolchainChecks: Map<FindlibToolchain, Promise<ToolchainCheck>> }>();
+
+  /** The environment and the checks of `root`, started by `start` the first time. */
+  of(root: string, start: () => Promise<DuneEnvironment>) {
+    let kept = this.roots.get(root);
+    if (!kept) {
+      kept = { environment: start(), toolchainChecks: new Map() };
+      this.roots.set(root, kept);
+    }
+    return kept;
+  }
+
+  forget(): void {
+    this.roots.clear();
+  }
+}
+
 /** Builds the unikernel and library requests of a run, one dune root at a time under its lock. */
-export async function buildProjects(requests: Failing[], context: ExecutorContext): Promise<Map<string, BuildOutcome>> {
+export async function buildProjects(requests: Failing[], context: ExecutorContext, session = new BuildSession()): Promise<Map<string, BuildOutcome>> {
   const outcomes = new Map<string, BuildOutcome>();
   for (const { duneRoot, root, group } of byDuneRoot(requests, located)) {
     const unikernels = group.filter((r): r is BuildRequest => !isLibrary(r));
-    await underDuneRootLock(root, duneRoot, () => buildInRoot(duneRoot, root, unikernels, group.filter(isLibrary), context, outcomes));
+    await underDuneRootLock(root, duneRoot, () => buildInRoot(duneRoot, root, unikernels, group.filter(isLibrary), context, outcomes, session));
   }
   return outcomes;
 }
 
-async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[], libraries: LibraryBuildRequest[], context: ExecutorContext, outcomes: Map<string, BuildOutcome>) {
+async function buildInRoot(
+  duneRoot: string,
+  root: string,
+  group: BuildRequest[],
+  libraries: LibraryBuildRequest[],
+  context: ExecutorContext,
+  outcomes: Map<string, BuildOutcome>,
+  session: BuildSession,
+) {
   const fail: Fail = (r, message, output = '') => {
     logger.error(`${located(r).project}: ${message}`);
     outcomes.set(r.id, { success: false, output: `${output}${message}\n` });
@@ -114,10 +148,9 @@ async function buildInRoot(duneRoot: string, root: string, group: BuildRequest[]
   }
 
   // dune's environment (its git probe) is worked out while the unikernels are configured and checked.
-  const environment = duneEnv(context, root);
+  const { environment, toolchainChecks } = session.of(root, () => duneEnv(context, root));
   environment.catch(() => undefined); // awaited below when something is built; not unhandled when nothing is
   const configured = await configureStale(context, duneRoot, root, group, fail);
-  const toolchainChecks = new Map<FindlibToolchain, Promise<ToolchainCheck>>();
   const ready: BuildRequest[] = [];
   for (const r of configured) {
     const problem = await preflight(r, root, toolchainChecks);
@@ -335,7 +368,7 @@ async function promote(u: LocatedUnikernel, buildDir: string, toolchain: Record<
  * reused across unikernels, clones and `rm -rf _build`. Direct transport: no daemon, no port. An explicit
  * DUNE_CACHE in the environment wins.
  */
-async function duneEnv(context: ExecutorContext, root: string): Promise<{ env: Record<string, string | undefined>; note?: string }> {
+async function duneEnv(context: ExecutorContext, root: string): Promise<DuneEnvironment> {
   const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
   const env: Record<string, string | undefined> = {};
   let note: string | undefined;

@@ -12,7 +12,7 @@ import { execa, type ResultPromise } from 'execa';
 import { isSourceChange, missingToolMessage, needsConfigure, serveTarget, type MirageTarget } from '../../domain';
 import { stopRunningCommands } from '../../adapters/process';
 import { findOnPathSync } from '../../adapters/path-lookup';
-import { buildProjects } from '../build/build-unikernels';
+import { BuildSession, buildProjects } from '../build/build-unikernels';
 import { configureUnikernels } from '../configure/configure-unikernels';
 import { prepareRun } from '../run/prepare';
 import { logger } from '../log';
@@ -58,6 +58,8 @@ class ServeSession {
   private timer: NodeJS.Timeout | undefined;
   private cycle: Promise<void> | undefined;
   private stopping = false;
+  /** dune's environment and the toolchain checks, kept between rebuilds (BuildSession). */
+  private readonly builds = new BuildSession();
   private finish!: (ok: boolean) => void;
   readonly stopped = new Promise<boolean>((r) => (this.finish = r));
   constructor(
@@ -122,20 +124,25 @@ class ServeSession {
     const started = Date.now();
     try {
       if (configure) {
+        this.builds.forget();
         const outcome = (await configureUnikernels([{ id: 'serve', unikernel: this.u, duneRoot: this.options.duneRoot, flags: this.options.configureFlags }], this.context, false)).get('serve');
         if (!outcome?.success) return this.waitForChanges('configure failed');
       }
       if (this.stopping) return false;
       await this.stopUnikernel();
-      const built = (await buildProjects([{ id: 'serve', unikernel: this.u, duneRoot: this.options.duneRoot }], this.context)).get('serve');
+      const built = (await buildProjects([{ id: 'serve', unikernel: this.u, duneRoot: this.options.duneRoot }], this.context, this.builds)).get('serve');
       if (this.stopping) return false;
-      if (!built?.success) return this.waitForChanges('the build failed');
+      if (!built?.success) {
+        this.builds.forget();
+        return this.waitForChanges('the build failed');
+      }
       const ms = Date.now() - started;
       logger.info(reason === 'start' ? `nx-mirage: ${this.u.project} built in ${ms} ms` : `nx-mirage: ${this.u.project} rebuilt in ${ms} ms (${reason}); restarting`);
       await this.startUnikernel();
       return true;
     } catch (e) {
       if (!isUserError(e)) throw e;
+      this.builds.forget();
       logger.error(e.message);
       return this.waitForChanges('it could not start');
     } finally {
