@@ -34,7 +34,7 @@ import { copyFileAtomic, outsideOf, readTextIfExists, writeFileAtomically, write
 import { probe, runCommand, type RunResult } from '../../adapters/process';
 import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../options';
-import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, undefinedToolchainProblem, underDuneRootLock } from '../dune-root';
+import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, toolchainCheck, undefinedToolchainProblem, underDuneRootLock } from '../dune-root';
 import { duneRootView, duniverseDirs } from '../model';
 import { configureInLockedRoot } from '../configure/configure-unikernels';
 import { contextsOf, contextsOfDependents, uses } from '../library-contexts';
@@ -150,6 +150,8 @@ async function buildInRoot(
   // dune's environment (its git probe) is worked out while the unikernels are configured and checked.
   const { environment, toolchainChecks } = session.of(root, () => duneEnv(context, root));
   environment.catch(() => undefined); // awaited below when something is built; not unhandled when nothing is
+  // The findlib toolchain checks the preflight asks for run while the configurations are checked.
+  for (const toolchain of findlibToolchainsFor(group.map((r) => r.unikernel.target))) toolchainCheck(toolchainChecks, toolchain, root).catch(() => undefined);
   const configured = await configureStale(context, duneRoot, root, group, fail);
   const ready: BuildRequest[] = [];
   for (const r of configured) {
