@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildArtifactsCommand, buildCommand, buildLibrariesCommand, configureStampHolds, renderConfigureStamp, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
+import { buildCommand, configureStampHolds, renderConfigureStamp, duneTarget, unbuildableDirectory, xlFiles, configureCommand, installSwitchCommand, lockCommand, lockFile, pullCommand } from './unikernel';
 import { duneCacheFailsWithoutCommit } from './tools';
 
 const hello = { name: 'hello', dir: 'apps/hello', target: 'hvt' as const };
@@ -19,14 +19,14 @@ describe('mirage commands as argument vectors', () => {
   });
 
   it('builds many unikernels in one dune call with --profile release, each in its context', () => {
-    expect(buildArtifactsCommand([hello, { name: 'b', dir: 'b', target: 'unix' }, hello])).toEqual({
+    expect(buildCommand({ unikernels: [hello, { name: 'b', dir: 'b', target: 'unix' }, hello] })).toEqual({
       file: 'dune',
       args: ['build', '--profile', 'release', '--root', '.', '_build/solo5/apps/hello/hello.hvt', '_build/default/b/b'],
     });
   });
 
   it('builds the libraries of a batch in one dune call, each directory\'s default alias in each of its contexts', () => {
-    expect(buildLibrariesCommand([{ dir: 'libs/a', contexts: ['default', 'solo5'] }, { dir: 'libs/b c', contexts: ['default'] }], '/tmp/ws')).toEqual({
+    expect(buildCommand({ libraries: [{ dir: 'libs/a', contexts: ['default', 'solo5'] }, { dir: 'libs/b c', contexts: ['default'] }], workspaceFile: '/tmp/ws' })).toEqual({
       file: 'dune',
       args: ['build', '--profile', 'release', '--root', '.', '--workspace', '/tmp/ws', '@@_build/default/libs/a/default', '@@_build/solo5/libs/a/default', '"@@_build/default/libs/b c/default"'],
     });

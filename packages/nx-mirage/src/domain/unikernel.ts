@@ -253,23 +253,12 @@ export interface LibraryBuild {
   contexts: readonly string[];
 }
 
-/** One `dune build` of library directories: the default alias of each in each of its contexts, not recursively (`@@_build/CTX/DIR/default`). */
-export function buildLibrariesCommand(libraries: readonly LibraryBuild[], workspaceFile?: string): Command {
-  return buildCommand({ libraries, workspaceFile });
-}
-
 /**
- * One `dune build` of the artifacts themselves, in their contexts (in `buildDir`, when not `_build`). nx-mirage
- * copies them into dist/ atomically rather than through dune's promotion, which writes dist/ files in place.
- */
-export function buildArtifactsCommand(unikernels: readonly UnikernelRef[], workspaceFile?: string, buildDir = '_build'): Command {
-  return buildCommand({ unikernels, workspaceFile, buildDir });
-}
-
-/**
- * One `dune build` of libraries (buildLibrariesCommand) and unikernel artifacts (buildArtifactsCommand) at
- * once, as mirage-skeleton builds everything in one call: dune orders the work by what each target needs.
- * Libraries are built in `_build` only.
+ * One `dune build` of library directories and unikernel artifacts, as mirage-skeleton builds everything in one
+ * call: dune orders the work by what each target needs. A library is its directory's default alias in each of its
+ * contexts, not recursively (`@@_build/CTX/DIR/default`), built in `_build` only. A unikernel is its artifact
+ * itself, in its context (in `buildDir`, when not `_build`): nx-mirage copies it into dist/ atomically rather
+ * than through dune's promotion, which writes dist/ files in place.
  */
 export function buildCommand({ libraries = [], unikernels = [], workspaceFile, buildDir = '_build' }: { libraries?: readonly LibraryBuild[]; unikernels?: readonly UnikernelRef[]; workspaceFile?: string; buildDir?: string }): Command {
   if (libraries.length > 0 && buildDir !== '_build') throw new Error(`libraries are built in _build, not ${buildDir}`);
@@ -315,7 +304,7 @@ export function duneDirCommand(action: 'build' | 'test' | 'format', dir: string,
   const inDefault = (alias: string) => posix.join('_build/default', dir, alias);
   switch (action) {
     case 'build':
-      return buildLibrariesCommand([{ dir, contexts }], workspaceFile);
+      return buildCommand({ libraries: [{ dir, contexts }], workspaceFile });
     case 'test':
       return { file: 'dune', args: ['build', '--root', '.', ...workspace, duneTarget(`@${inDefault('runtest')}`)] };
     case 'format':

@@ -11,7 +11,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { artifactFileName, buildArtifactsCommand, builtArtifactPath, compareBuilds, duneRootProjectRoot, mismatchMessage } from '../../domain';
+import { artifactFileName, buildCommand, builtArtifactPath, compareBuilds, duneRootProjectRoot, mismatchMessage } from '../../domain';
 import { runCommand } from '../../adapters/process';
 import { prepareDuneRoot, removeTemporaryWorkspace, temporaryWorkspace, underDuneRootLock } from '../dune-root';
 import { logger } from '../log';
@@ -35,7 +35,7 @@ export default async function verifyExecutor(raw: VerifyOptions, context: Execut
         for (const [i, keptAs] of BUILDS.entries()) {
           await Promise.all([BUILD_DIR, keptAs].map((d) => rm(join(root, d), { recursive: true, force: true })));
           logger.info(`nx-mirage: ${u.project}: build ${i + 1} of 2, from scratch in ${BUILD_DIR} (dune cache off)`);
-          const built = await runCommand(buildArtifactsCommand([u], workspace, BUILD_DIR), { cwd: root, env: { DUNE_CACHE: 'disabled' }, capture: 'tee', purpose: `to build ${u.project}` });
+          const built = await runCommand(buildCommand({ unikernels: [u], workspaceFile: workspace, buildDir: BUILD_DIR }), { cwd: root, env: { DUNE_CACHE: 'disabled' }, capture: 'tee', purpose: `to build ${u.project}` });
           if (built.exitCode !== 0) throw new ExecutorError(`${u.project}: build ${i + 1} of 2 failed (dune exited with ${built.exitCode}); fix the build first (nx build ${u.project})`);
           await rename(join(root, BUILD_DIR), join(root, keptAs));
           images.push(await readFile(join(root, builtArtifactPath(u, keptAs))));
