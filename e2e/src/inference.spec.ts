@@ -52,7 +52,7 @@ describe('inference in a real Nx 24 workspace', () => {
     expect(hello.targets['build']!.executor).toBe('nx-mirage:build');
     // No configure task: the build configures what is stale itself, so every build of a run is ready at once.
     expect(hello.targets['build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build']);
-    expect(hello.targets['build']!.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
+    expect(hello.targets['build']!.options).toEqual({ name: 'hello', target: 'hvt', artifact: 'hello.hvt' });
     expect(Object.keys(hello.targets['build']!.configurations ?? {})).toEqual(expect.arrayContaining(['unix', 'hvt', 'spt', 'xen', 'unikraft-qemu']));
     expect(hello.targets['run']!.continuous).toBe(true);
     const root = await ws.nxJson<ProjectJson>(['show', 'project', '@nx-mirage', '--json']);
@@ -65,10 +65,10 @@ describe('inference in a real Nx 24 workspace', () => {
     expect(root.targets['lock']!.cache).toBe(true);
 
     const site = await ws.nxJson<ProjectJson>(['show', 'project', 'site.v2', '--json']);
-    expect(site.targets['build']!.options).toEqual({ name: 'site.v2', target: 'unix', duneRoot: '.', artifact: 'site.v2', configureFlags: [] });
+    expect(site.targets['build']!.options).toEqual({ name: 'site.v2', target: 'unix', artifact: 'site.v2' });
     expect(site.tags).toContain('mirage:unix');
     const storage = await ws.nxJson<ProjectJson>(['show', 'project', 'storage', '--json']);
-    expect(storage.targets['build']!.options).toEqual({ name: 'storage', target: 'xen', duneRoot: '.', artifact: 'storage.xen', configureFlags: [] });
+    expect(storage.targets['build']!.options).toEqual({ name: 'storage', target: 'xen', artifact: 'storage.xen' });
   });
 
   it('outputs follow the configuration chosen per invocation', async () => {

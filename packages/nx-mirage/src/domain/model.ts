@@ -272,10 +272,14 @@ export function modelPackages(model: DuneRootModel): string[] {
 // The model in the project graph: each project's metadata carries its part, so executors and the sync
 // generator read the same model inference built, without analysing the workspace again.
 
-export interface UnikernelMetadata extends Omit<UnikernelModel, 'project' | 'root'> {
+/** A unikernel's part, its empty lists left out (the graph and its source map grow with every entry). */
+export interface UnikernelMetadata extends Omit<UnikernelModel, 'project' | 'root' | OptionalLists>, Partial<Pick<UnikernelModel, OptionalLists>> {
   kind: 'unikernel';
   duneRoot: string;
 }
+
+type OptionalLists = 'configureFlags' | 'localLibs' | 'dataDirs';
+const OPTIONAL_LISTS: readonly OptionalLists[] = ['configureFlags', 'localLibs', 'dataDirs'];
 
 export interface DuneRootMetadata {
   kind: 'dune-root';
@@ -291,7 +295,9 @@ export interface LibraryMetadata {
 
 export function unikernelMetadata(u: UnikernelModel, duneRoot: string): UnikernelMetadata {
   const { project: _p, root: _r, ...rest } = u;
-  return { kind: 'unikernel', duneRoot, ...rest };
+  const metadata: UnikernelMetadata = { kind: 'unikernel', duneRoot, ...rest };
+  for (const list of OPTIONAL_LISTS) if (metadata[list]?.length === 0) delete metadata[list];
+  return metadata;
 }
 
 export function duneRootMetadata(model: DuneRootModel): DuneRootMetadata {
@@ -335,9 +341,9 @@ export function modelFromProjects(projects: Readonly<Record<string, ProjectLike>
       r.project = name;
       r.targets = d.targets.filter(isMirageTarget);
     } else if (m?.kind === 'unikernel') {
-      const { kind: _k, duneRoot, ...u } = m as UnikernelMetadata;
+      const { kind: _k, duneRoot, configureFlags = [], localLibs = [], dataDirs = [], ...u } = m as UnikernelMetadata;
       if (!isMirageTarget(u.target)) continue;
-      view(duneRoot).unikernels.push({ ...u, project: name, root: p.root === '' ? '.' : p.root });
+      view(duneRoot).unikernels.push({ ...u, configureFlags, localLibs, dataDirs, project: name, root: p.root === '' ? '.' : p.root });
     } else if (m?.kind === 'library') {
       const l = m as LibraryMetadata;
       view(l.duneRoot).libraries.push({ project: name, root: p.root, dir: l.dir });

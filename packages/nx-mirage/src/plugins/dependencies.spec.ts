@@ -54,7 +54,7 @@ describe('OCaml library projects', () => {
     ws.write('_build/default/libs/util/dune', '(library (name util))');
     const { projects } = await graph();
     expect(Object.keys(projects).sort()).toEqual(['@nx-mirage', 'net', 'util']);
-    expect(projects['net']!.targets!['build']).toMatchObject({ executor: 'nx-mirage:build', options: { dir: 'libs/net', duneRoot: '.' }, cache: true, dependsOn: ['^build'] });
+    expect(projects['net']!.targets!['build']).toMatchObject({ executor: 'nx-mirage:build', options: { dir: 'libs/net' }, cache: true, dependsOn: ['^build'] });
     expect(projects['net']!.targets!['build']!.inputs).toEqual(expect.arrayContaining(['{projectRoot}/**/*', '^production', { externalDependencies: [] }]));
     expect(projects['net']!.targets!['test']).toMatchObject({ options: { action: 'test' } });
     expect(projects['util']!.targets!['test']).toBeUndefined();

@@ -5,6 +5,7 @@ import fg from 'fast-glob';
 import { TempWorkspace } from '../../test/temp-workspace';
 import { CONFIG_GLOB, createDependencies, createNodes, createNodesV2, parseStats } from './plugin';
 import { modelFromProjects } from '../domain';
+import { schema as buildSchema } from '../executors/build/schema';
 
 const unikernel = (name: string, extra = '') => `(* mirage >= 4.9.0 & < 4.12.0 *)
 open Mirage
@@ -111,7 +112,9 @@ describe('createNodes', () => {
     ws.write('uk/config.ml', unikernel('hello'));
     const build = projects(await infer())['uk']!.targets!['build']!;
     expect(build.executor).toBe('nx-mirage:build');
-    expect(build.options).toEqual({ name: 'hello', target: 'hvt', duneRoot: '.', artifact: 'hello.hvt', configureFlags: [] });
+    // Options at the executors' defaults (dune root ".", no configure flags) are left out of the graph.
+    expect(build.options).toEqual({ name: 'hello', target: 'hvt', artifact: 'hello.hvt' });
+    expect(buildSchema.parse(build.options)).toMatchObject({ duneRoot: '.', configureFlags: [] });
     // No configure task: the build configures what is stale itself, so every build of a run is ready at once.
     expect(build.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build']);
     expect(build.cache).toBe(true);
@@ -158,6 +161,18 @@ describe('createNodes', () => {
     expect(build.configurations?.['spt']).toEqual({ target: 'spt', artifact: 'hello.spt' });
     expect(build.configurations?.['unix']).toEqual({ target: 'unix', artifact: 'hello' });
     expect(build.configurations?.['genode']).toBeUndefined();
+  });
+
+  it('names the dune root and the configure flags in the options only where they differ from the executors\' defaults', async () => {
+    ws.write('ocaml/uk/config.ml', unikernel('hello'));
+    ws.write('ocaml/libs/greet/dune', '(library (name greet))\n');
+    const p = projects(await infer({ duneRoot: 'ocaml', unikernels: { hello: { configureFlags: ['--no-dhcp'] } } }));
+    const targets = p['ocaml/uk']!.targets!;
+    for (const name of ['configure', 'build', 'run', 'serve', 'verify', 'clean']) expect(targets[name]!.options).toMatchObject({ duneRoot: 'ocaml' });
+    for (const name of ['configure', 'build', 'serve', 'verify']) expect(targets[name]!.options).toMatchObject({ configureFlags: ['--no-dhcp'] });
+    expect(p['ocaml/libs/greet']!.targets!['build']!.options).toEqual({ duneRoot: 'ocaml', dir: 'libs/greet' });
+    const [view] = modelFromProjects(Object.fromEntries(Object.values(p).map((x) => [x.name!, x])));
+    expect(view!.unikernels[0]).toMatchObject({ dir: 'uk', configureFlags: ['--no-dhcp'], localLibs: [], dataDirs: [] });
   });
 
   it('folds the globs of an input into one {a,b} pattern, except where a directory name has a comma or a brace', async () => {
@@ -227,13 +242,13 @@ describe('createNodes', () => {
       await infer({ target: 'unix', configureFlags: ['--no-dhcp'], unikernels: { b: { target: 'xen', configureFlags: ['--net=direct'] }, c: { target: 'unikraft-qemu' } } }),
     );
     const a = p['a']!.targets!;
-    expect(a['build']!.options).toEqual({ name: 'a', target: 'unix', duneRoot: '.', artifact: 'a', configureFlags: ['--no-dhcp'] });
+    expect(a['build']!.options).toEqual({ name: 'a', target: 'unix', artifact: 'a', configureFlags: ['--no-dhcp'] });
     expect(a['build']!.inputs).not.toContainEqual({ runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' });
-    expect(a['configure']!.options).toEqual({ name: 'a', target: 'unix', duneRoot: '.', configureFlags: ['--no-dhcp'] });
+    expect(a['configure']!.options).toEqual({ name: 'a', target: 'unix', configureFlags: ['--no-dhcp'] });
     expect(p['a']!.tags).toContain('mirage:unix');
     const b = p['b']!.targets!;
-    expect(b['configure']!.options).toEqual({ name: 'b', target: 'xen', duneRoot: '.', configureFlags: ['--no-dhcp', '--net=direct'] });
-    expect(b['build']!.options).toEqual({ name: 'b', target: 'xen', duneRoot: '.', artifact: 'b.xen', configureFlags: ['--no-dhcp', '--net=direct'] });
+    expect(b['configure']!.options).toEqual({ name: 'b', target: 'xen', configureFlags: ['--no-dhcp', '--net=direct'] });
+    expect(b['build']!.options).toEqual({ name: 'b', target: 'xen', artifact: 'b.xen', configureFlags: ['--no-dhcp', '--net=direct'] });
     expect(b['build']!.outputs).toContain('{projectRoot}/dist/b.xl*');
     expect(p['b']!.tags).toEqual(['mirage', 'ocaml', 'mirage:unikernel', 'mirage:xen', 'mirage:target:xen']);
     expect(p['c']!.targets!['build']!.inputs).toContainEqual({ runtime: 'ocamlfind -toolchain unikraft ocamlopt -version' });
@@ -303,7 +318,7 @@ describe('createNodes', () => {
     const root = p['.nx-mirage']!.targets!;
     expect(root['libraries']).toBeUndefined();
     // One executor: Nx puts a library build and the unikernel builds waiting for it in one batch (one dune call).
-    expect(p['libs/greet']!.targets!['build']).toMatchObject({ executor: 'nx-mirage:build', options: { dir: 'libs/greet', duneRoot: '.' } });
+    expect(p['libs/greet']!.targets!['build']).toMatchObject({ executor: 'nx-mirage:build', options: { dir: 'libs/greet' } });
     expect(p['libs/greet']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
     const waits = [{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build'];
     expect(p['a']!.targets!['build']!.dependsOn).toEqual(waits);

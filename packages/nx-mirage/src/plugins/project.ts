@@ -49,7 +49,6 @@ export function duneRootProject(ctx: TargetContext): ProjectConfiguration {
     metadata: {
       technologies: TECHNOLOGIES,
       description: `nx-mirage dune root (${where}): the OCaml toolchain, and the dependencies every unikernel there shares`,
-      targetGroups: { MirageOS: Object.keys(targets) },
       mirage: duneRootMetadata(model),
     },
   };
@@ -77,7 +76,6 @@ export function unikernelProject(ctx: TargetContext, u: UnikernelModel): Project
     metadata: {
       technologies: TECHNOLOGIES,
       description: `MirageOS unikernel "${u.name}" (${u.target})`,
-      targetGroups: { MirageOS: Object.keys(targets) },
       mirage: unikernelMetadata(u, model.duneRoot),
     },
   };

@@ -352,7 +352,14 @@ function perTarget<T extends object>(u: UnikernelModel, f: (t: MirageTarget) => 
   return Object.fromEntries(allTargets().filter((t) => t.supported || t.target === u.target).map((t) => [t.target, f(t.target)]));
 }
 
-const identity = (ctx: TargetContext, u: UnikernelModel, t: MirageTarget = u.target) => ({ name: u.name, target: t, duneRoot: ctx.model.duneRoot });
+/**
+ * Options whose value is the executors' default are left out (a dune root at the workspace root, no configure
+ * flags): every entry is sent to each Nx command with the graph and its source map (figure 4c of the bench).
+ */
+const duneRootOption = (ctx: TargetContext) => (ctx.model.duneRoot === '.' ? {} : { duneRoot: ctx.model.duneRoot });
+const configureFlagsOption = (u: UnikernelModel) => (u.configureFlags.length ? { configureFlags: u.configureFlags } : {});
+
+const identity = (ctx: TargetContext, u: UnikernelModel, t: MirageTarget = u.target) => ({ name: u.name, target: t, ...duneRootOption(ctx) });
 
 /**
  * Options naming the unikernel, and a configuration per target switching it (`nx run NAME:run -c spt`). A
@@ -378,7 +385,7 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
   const toolchain = toolchainDependency(ctx);
   return {
     executor: 'nx-mirage:configure',
-    ...targetOptions(ctx, u, { configureFlags: u.configureFlags }),
+    ...targetOptions(ctx, u, configureFlagsOption(u)),
     cache: true,
     ...(toolchain.dependsOn.length ? { dependsOn: toolchain.dependsOn } : {}),
     syncGenerators: [SYNC_GENERATOR],
@@ -408,7 +415,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
   return {
     executor: 'nx-mirage:build',
     // The configure flags shape the generated rules, so they belong in the build's hash.
-    ...artifactOptions(ctx, u, { configureFlags: u.configureFlags }),
+    ...artifactOptions(ctx, u, configureFlagsOption(u)),
     // No configure task: the build configures what is stale itself. It waits for the toolchain, the dune root's
     // pull and its own locked-versions, and ^build: what it uses itself (its libraries, a served web app). Library
     // builds use this executor too and wait for the pull as well, so the builds of a run become ready together and
@@ -485,7 +492,7 @@ export function serveTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
   const { options } = ctx;
   return {
     executor: 'nx-mirage:serve',
-    options: { ...identity(ctx, u), configureFlags: u.configureFlags, watch: watchedDirectories(ctx.model, u) },
+    options: { ...identity(ctx, u), ...configureFlagsOption(u), watch: watchedDirectories(ctx.model, u) },
     dependsOn: [...toolchainDependency(ctx).dependsOn, ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []), `^${options.buildTargetName}`],
     continuous: true,
     cache: false,
@@ -503,7 +510,7 @@ export function verifyTarget(ctx: TargetContext, u: UnikernelModel): TargetConfi
   const { options } = ctx;
   return {
     executor: 'nx-mirage:verify',
-    ...targetOptions(ctx, u, { configureFlags: u.configureFlags }),
+    ...targetOptions(ctx, u, configureFlagsOption(u)),
     dependsOn: [options.configureTargetName, ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []), `^${options.buildTargetName}`],
     cache: false,
     syncGenerators: [SYNC_GENERATOR],
@@ -541,7 +548,7 @@ function libraryInputs(ctx: TargetContext, lib: LibraryModel) {
   ];
 }
 
-const libraryOptions = (ctx: TargetContext, lib: LibraryModel) => ({ duneRoot: ctx.model.duneRoot, dir: lib.dir });
+const libraryOptions = (ctx: TargetContext, lib: LibraryModel) => ({ ...duneRootOption(ctx), dir: lib.dir });
 
 /**
  * `build` of a library: the directory's default alias, in the contexts of the unikernel builds of the run that
