@@ -281,14 +281,14 @@ it('measures the figures', async () => {
     // 3. Everything cached: builds against as many cached no-op tasks; 3b. toolchain mode auto against path.
     const [cachedPath, cachedNop] = await sideBySide([{ run: () => nx(ws, ['run-many', '-t', 'build']) }, { run: () => nx(ws, ['run-many', '-t', 'nop']) }]);
     record(`3. full cache hit, ${N} unikernels`, { label: 'nx run-many -t build (all cached)', ms: cachedPath }, { label: 'nx run-many -t nop (all cached)', ms: cachedNop }, '<= 1.5x', (r) => r <= 1.5);
-    const nxJsonPath = join(ws, 'nx.json');
-    const before = readFileSync(nxJsonPath, 'utf8');
-    writeFileSync(nxJsonPath, JSON.stringify({ plugins: [{ plugin: 'nx-mirage', options: { toolchain: { mode: 'auto' } } }] }));
-    for (let i = 0; i < 3; i++) await nx(ws, ['run-many', '-t', 'build']); // the toolchain task hits from the third run
-    const cachedAuto = await measure(() => undefined, () => nx(ws, ['run-many', '-t', 'build']));
-    writeFileSync(nxJsonPath, before);
-    await nx(ws, ['run-many', '-t', 'build']);
-    record(`3b. full cache hit, toolchain mode auto against path`, { label: 'auto (what nx add writes)', ms: cachedAuto }, { label: 'path (a plain registration)', ms: cachedPath }, '<= 1.2x', (r) => r <= 1.2);
+    // 3b in turns: the same workspace, copied (its build, dune and Nx caches too) and switched to mode auto.
+    const wsAuto = join(base, 'nx-auto');
+    cpSync(ws, wsAuto, { recursive: true });
+    writeFileSync(join(wsAuto, 'nx.json'), JSON.stringify({ plugins: [{ plugin: 'nx-mirage', options: { toolchain: { mode: 'auto' } } }] }));
+    for (let i = 0; i < 2; i++) await nx(wsAuto, ['run-many', '-t', 'build']); // the toolchain task hits from the third run (the warm-up)
+    const [cachedAuto, cachedPathAgain] = await sideBySide([{ run: () => nx(wsAuto, ['run-many', '-t', 'build']) }, { run: () => nx(ws, ['run-many', '-t', 'build']) }]);
+    rm(wsAuto);
+    record(`3b. full cache hit, toolchain mode auto against path`, { label: 'auto (what nx add writes)', ms: cachedAuto }, { label: 'path (a plain registration)', ms: cachedPathAgain }, '<= 1.2x', (r) => r <= 1.2);
   }
 
   if (selected('6')) {

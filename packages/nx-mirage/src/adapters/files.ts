@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { temporaryName } from '../domain';
+import { temporaryName } from '../domain/temporary';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
 
