@@ -421,7 +421,7 @@ it('measures the figures', async () => {
         for (let i = 0; i < count; i++) writeUnikernel(dir, `apps/u${i}`, `u${i}`, false);
         await nx(dir, ['sync']);
         await commit(dir);
-        await nx(dir, ['run-many', '-t', 'build']);
+        for (let i = 0; i < 2; i++) await nx(dir, ['run-many', '-t', 'build']); // pull hits from the third run after a build (figure 3)
         hits.push([count, median(await measure(() => undefined, () => cached(dir, 'build')))]);
       }
       const kHit = exponent(hits);
