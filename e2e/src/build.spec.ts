@@ -105,6 +105,12 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
   });
 
   it('a cross toolchain version change is a cache miss for Solo5 unikernels and the library they use, not the unix one', async () => {
+    // Each build hashes the version files of the tools it runs, which the toolchain task (keyed by the version
+    // probes, run once a run) leaves: the solo5 cross compiler's for uk1 and the library, not for site.
+    const depOutputs = async (task: string) => (await ws.nxJson<{ depOutputs?: string[] }>(['show', 'target', 'inputs', task, '--json'])).depOutputs ?? [];
+    expect(await depOutputs('uk1:build')).toEqual(expect.arrayContaining(['.nx-mirage/versions/cross-solo5', '.nx-mirage/versions/mirage', '.nx-mirage/versions/ocaml']));
+    expect(await depOutputs('shared:build')).toContain('.nx-mirage/versions/cross-solo5');
+    expect(await depOutputs('site:build')).not.toContain('.nx-mirage/versions/cross-solo5');
     toolchain.setVersion('4.13.1+solo5-upgraded');
     const before = duneBuilds().length;
     const out = await nx(['run-many', '-t', 'build', '-p', 'uk1', 'site']);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ShortWriteError, copyFileAtomic, writeFileVerified, type WriteIo } from './files';
+import { ShortWriteError, copyFileAtomic, writeDirectoryFiles, writeFileVerified, type WriteIo } from './files';
 
 let dir: string;
 beforeEach(() => {
@@ -55,5 +55,16 @@ describe('verified atomic writes', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a directory of files', () => {
+  it('holds exactly the files given: new ones written, changed ones replaced, the rest removed', async () => {
+    const versions = join(dir, 'versions');
+    await writeDirectoryFiles(versions, { source: 'path\n', dune: '2.9.3\n', 'cross-solo5': '4.13.1\n' });
+    expect(readdirSync(versions).sort()).toEqual(['cross-solo5', 'dune', 'source']);
+    await writeDirectoryFiles(versions, { source: 'path\n', dune: '3.20.2\n' });
+    expect(readdirSync(versions).sort()).toEqual(['dune', 'source']);
+    expect(readFileSync(join(versions, 'dune'), 'utf8')).toBe('3.20.2\n');
   });
 });

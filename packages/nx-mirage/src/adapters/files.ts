@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { temporaryName } from '../domain/temporary';
 
@@ -79,6 +79,14 @@ export async function copyFileAtomic(src: string, dst: string, io?: WriteIo): Pr
 
 export async function writeFileAtomically(dst: string, content: string): Promise<void> {
   await writeFileVerified(dst, Buffer.from(content, 'utf8'));
+}
+
+/** Makes `dir` hold exactly `files` (name → content): each written atomically, any other entry removed. */
+export async function writeDirectoryFiles(dir: string, files: Record<string, string>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await Promise.all(Object.entries(files).map(([name, content]) => writeFileAtomically(join(dir, name), content)));
+  const stale = (await readdir(dir)).filter((name) => !Object.hasOwn(files, name));
+  await Promise.all(stale.map((name) => rm(join(dir, name), { recursive: true, force: true })));
 }
 
 export async function readTextIfExists(path: string): Promise<string | undefined> {

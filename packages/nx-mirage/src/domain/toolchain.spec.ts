@@ -8,6 +8,8 @@ import {
   readSwitchDependencies,
   renderToolchainOpamFile,
   toolchainKey,
+  toolchainVersionFiles,
+  toolchainVersionsGlob,
 } from './toolchain';
 
 const GENERATED = `opam-version: "2.0"
@@ -69,5 +71,27 @@ describe('opam output', () => {
 
   it('reads `opam env --sexp`', () => {
     expect(readOpamEnvSexp('(\n  ("OPAMROOT" "/r")\n  ("PATH" "/r/s/bin:@P@")\n  ("X" "a \\"b\\"")\n)\n')).toEqual({ OPAMROOT: '/r', PATH: '/r/s/bin:@P@', X: 'a "b"' });
+  });
+});
+
+describe('version files of the toolchain record', () => {
+  const path = { source: 'path' as const, versions: { mirage: '4.11.1', dune: '2.9.3', ocaml: '4.13.1', 'ocamlfind -toolchain solo5': '4.13.1' } };
+
+  it('gives each tool on PATH a file of its own, so a build hashes only the tools it runs', () => {
+    expect(toolchainVersionFiles(path)).toEqual({ source: 'path\n', mirage: '4.11.1\n', dune: '2.9.3\n', ocaml: '4.13.1\n', 'cross-solo5': '4.13.1\n' });
+    // A tool without a version (mirage, with libraries alone) has no file.
+    expect(Object.keys(toolchainVersionFiles({ source: 'path', versions: { dune: '2.9.3', ocaml: '4.13.1' } })).sort()).toEqual(['dune', 'ocaml', 'source']);
+  });
+
+  it('keeps a managed switch whole: its key, compiler and package versions reach every build', () => {
+    const managed = toolchainVersionFiles({ source: 'managed', key: 'aef78d149d34eb3c', compiler: 'ocaml-system', versions: { mirage: '4.11.1', 'ocaml-solo5': '1.3.2' } });
+    expect(Object.keys(managed)).toEqual(['source']);
+    expect(managed['source']).toContain('aef78d149d34eb3c');
+    expect(managed['source']).toContain('"ocaml-solo5": "1.3.2"');
+  });
+
+  it('matches the source and the files of the tools asked for, once each', () => {
+    expect(toolchainVersionsGlob(['mirage', 'dune', 'ocaml', 'solo5'])).toBe('.nx-mirage/versions/{source,mirage,dune,ocaml,cross-solo5}');
+    expect(toolchainVersionsGlob(['dune', 'ocaml', 'unikraft', 'ocaml'])).toBe('.nx-mirage/versions/{source,dune,ocaml,cross-unikraft}');
   });
 });

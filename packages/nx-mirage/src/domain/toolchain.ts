@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { opamDependsBlock, sortedByKey } from './dune-file';
-import { targetInfo, type MirageTarget } from './targets';
+import { targetInfo, type FindlibToolchain, type MirageTarget } from './targets';
 import type { VersionConstraint } from './version';
 
 /** A package of the switch with its version formula in opam syntax (`>= "4.11.0" & < "4.12.0"`), if any. */
@@ -212,4 +212,43 @@ export interface ToolchainRecord {
 
 export function renderToolchainRecord(record: ToolchainRecord): string {
   return JSON.stringify({ ...record, versions: sortedByKey(record.versions) }, null, 2) + '\n';
+}
+
+/** The record's name for the version of a findlib toolchain's cross compiler. */
+export const crossVersionName = (toolchain: FindlibToolchain) => `ocamlfind -toolchain ${toolchain}`;
+
+/**
+ * The record again, one file per tool (relative to the workspace root), with `source` (where the toolchain
+ * comes from: PATH, or the managed switch and its key): what builds hash, each only the files of the tools it
+ * runs, so that another target's cross compiler (or mirage, for a library) never reaches its key. They are the
+ * toolchain task's outputs, so Nx reads them after that task of the run; version probes as runtime inputs of
+ * the builds would run again each time Nx hashes a task that waited for another (Nx 24 keeps a runtime input's
+ * output for one hashing pass only), several times a run.
+ */
+export const TOOLCHAIN_VERSIONS = '.nx-mirage/versions';
+
+/** A tool whose version is in the record: mirage, dune, the host compiler, or a cross toolchain. */
+export type VersionedTool = 'mirage' | 'dune' | 'ocaml' | FindlibToolchain;
+
+const versionFileName = (tool: VersionedTool | 'source') => (tool === 'solo5' || tool === 'unikraft' ? `cross-${tool}` : tool);
+
+/**
+ * The files of TOOLCHAIN_VERSIONS for `record`: file name → content. A managed switch is one whole (its key,
+ * compiler and installed package versions, in `source`); from PATH, each tool with a version has its file.
+ */
+export function toolchainVersionFiles(record: ToolchainRecord): Record<string, string> {
+  if (record.source === 'managed') return { source: renderToolchainRecord(record) };
+  const files: Record<string, string> = { source: 'path\n' };
+  for (const tool of ['mirage', 'dune', 'ocaml'] as const) if (record.versions[tool]) files[versionFileName(tool)] = `${record.versions[tool]}\n`;
+  for (const tool of ['solo5', 'unikraft'] as const) {
+    const version = record.versions[crossVersionName(tool)];
+    if (version) files[versionFileName(tool)] = `${version}\n`;
+  }
+  return files;
+}
+
+/** The pattern (dependentTasksOutputFiles) matching the version files of `tools` and the source, one `{a,b}` glob. */
+export function toolchainVersionsGlob(tools: readonly VersionedTool[]): string {
+  const names = ['source', ...[...new Set(tools)].map(versionFileName)];
+  return `${TOOLCHAIN_VERSIONS}/{${names.join(',')}}`;
 }

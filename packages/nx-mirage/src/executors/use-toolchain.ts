@@ -78,13 +78,18 @@ export async function workspaceToolchainSpec(context: ExecutorContext, options =
   return { compiler: settings.compiler, repositories: settings.repositories, packages: mergeRequirements(lists) };
 }
 
-/** What is missing from PATH for the targets in use; empty when the user's toolchain can do the job. */
+/**
+ * What is missing from PATH for the targets in use; empty when the user's toolchain can do the job. mirage,
+ * opam and opam-monorepo only where there is a unikernel: OCaml libraries alone need dune and ocamlfind.
+ */
 export async function missingFromPath(context: ExecutorContext, options: NormalizedPluginOptions): Promise<string[]> {
-  const tools = ['mirage', 'dune', 'ocamlfind', ...(options.monorepo ? ['opam'] : [])];
+  const unikernels = allUnikernels(context).length > 0;
+  const depends = unikernels && options.monorepo;
+  const tools = [...(unikernels ? ['mirage'] : []), 'dune', 'ocamlfind', ...(depends ? ['opam'] : [])];
   const missing: string[] = [];
   await Promise.all(tools.map(async (t) => (await onPath(t)) || missing.push(missingToolMessage(t))));
   if (missing.length > 0) return missing;
-  if (options.monorepo && !(await opamPluginAvailable('monorepo'))) missing.push(missingToolMessage('opam-monorepo'));
+  if (depends && !(await opamPluginAvailable('monorepo'))) missing.push(missingToolMessage('opam-monorepo'));
   for (const tc of findlibToolchainsFor(targetsInUse(context, options))) {
     const check = await checkFindlibToolchain(tc, context.root);
     if (!check.defined) missing.push(`the findlib toolchain "${tc}" is not defined: ${check.reason}`);

@@ -54,8 +54,11 @@ describe('OCaml library projects', () => {
     ws.write('_build/default/libs/util/dune', '(library (name util))');
     const { projects } = await graph();
     expect(Object.keys(projects).sort()).toEqual(['@nx-mirage', 'net', 'util']);
-    expect(projects['net']!.targets!['build']).toMatchObject({ executor: 'nx-mirage:build', options: { dir: 'libs/net' }, cache: true, dependsOn: ['^build'] });
-    expect(projects['net']!.targets!['build']!.inputs).toEqual(expect.arrayContaining(['{projectRoot}/**/*', '^production', { externalDependencies: [] }]));
+    // Without a unikernel there is no pull to wait for; the toolchain's version files (dune, the host compiler) are in the key.
+    expect(projects['net']!.targets!['build']).toMatchObject({ executor: 'nx-mirage:build', options: { dir: 'libs/net' }, cache: true, dependsOn: ['^build', { projects: ['@nx-mirage'], target: 'toolchain' }] });
+    expect(projects['net']!.targets!['build']!.inputs).toEqual(
+      expect.arrayContaining(['{projectRoot}/**/*', '^production', { dependentTasksOutputFiles: '.nx-mirage/versions/{source,dune,ocaml}' }, { externalDependencies: [] }]),
+    );
     expect(projects['net']!.targets!['test']).toMatchObject({ options: { action: 'test' } });
     expect(projects['util']!.targets!['test']).toBeUndefined();
     expect(projects['util']!.targets!['format']).toBeUndefined();

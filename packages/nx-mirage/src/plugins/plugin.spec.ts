@@ -116,17 +116,18 @@ describe('createNodes', () => {
     expect(build.options).toEqual({ name: 'hello', target: 'hvt', artifact: 'hello.hvt' });
     expect(buildSchema.parse(build.options)).toMatchObject({ duneRoot: '.', configureFlags: [] });
     // No configure task: the build configures what is stale itself, so every build of a run is ready at once.
-    expect(build.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build']);
+    expect(build.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }, { projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build']);
     expect(build.cache).toBe(true);
     expect(build.outputs).toContain('{projectRoot}/dist/{options.artifact}');
+    // No version probe: Nx would run them again for every task it hashes after another task of the run finished.
+    expect(build.inputs!.filter((i) => typeof i === 'object' && 'runtime' in i)).toEqual([]);
     expect(build.inputs).toEqual(
       expect.arrayContaining([
         '{projectRoot}/**/*',
         // One pattern: what build, dune, lock, pull and configure write there (Nx matches {a,b} alternatives).
         '!{projectRoot}/{dist/**/*,_build/**/*,duniverse/**/*,mirage/*.opam.locked,dune,dune.build,dune.config,mirage/context,mirage/dune-workspace.config,mirage/main.ml,mirage/*.opam,mirage/manifest.json,mirage/manifest.ml,mirage/*.xl,mirage/*.xl.in,mirage/*_libvirt.xml,mirage/.nx-mirage-configured.json}',
-        { runtime: 'mirage --version' },
-        { runtime: 'dune --version' },
-        { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
+        // The versions of the tools it runs, from the toolchain task's files (hvt: the solo5 cross compiler).
+        { dependentTasksOutputFiles: '.nx-mirage/versions/{source,mirage,dune,ocaml,cross-solo5}' },
         { externalDependencies: ['opam:cmdliner-stdlib', 'opam:duration', 'opam:lwt', 'opam:mirage-bootvar', 'opam:mirage-crypto-rng-mirage', 'opam:mirage-logs', 'opam:mirage-mtime', 'opam:mirage-ptime', 'opam:mirage-runtime', 'opam:mirage-sleep', 'opam:mirage-solo5'] },
       ]),
     );
@@ -183,20 +184,41 @@ describe('createNodes', () => {
     expect(JSON.stringify(inputs)).not.toContain('{dune-project,');
   });
 
-  it('with a toolchain nx-mirage may manage, runs configure and builds after the toolchain and hashes its record', async () => {
+  it('in mode path, caches the toolchain task by the version probes alone, and builds hash its version files', async () => {
     ws.write('uk/config.ml', unikernel('hello'));
     ws.write('lib/dune', '(library (name greet))\n');
     const inPath = projects(await infer());
     const path = inPath['uk']!.targets!;
-    expect(inPath['.nx-mirage']!.targets!['toolchain']).toMatchObject({ executor: 'nx-mirage:toolchain', cache: false });
+    const toolchain = inPath['.nx-mirage']!.targets!['toolchain']!;
+    // The record is the probes' versions and nothing else: no stamp to check.
+    expect(toolchain).toMatchObject({ executor: 'nx-mirage:toolchain', cache: true, options: { unikernels: expect.stringMatching(/^[0-9a-f]{16}$/) } });
+    expect(toolchain.inputs).toEqual([
+      { runtime: 'mirage --version' },
+      { runtime: 'dune --version' },
+      { runtime: 'ocamlfind ocamlopt -version' },
+      { runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' },
+      { externalDependencies: [] },
+    ]);
+    expect(toolchain.outputs).toEqual(['{workspaceRoot}/.nx-mirage/toolchain.json', '{workspaceRoot}/.nx-mirage/versions']);
+    // configure, lock and pull need nothing from it on PATH: pull runs beside it in a cold run.
     expect(path['configure']!.dependsOn).toBeUndefined();
+    expect(inPath['.nx-mirage']!.targets!['pull']!.dependsOn).not.toContainEqual({ projects: ['@nx-mirage'], target: 'toolchain' });
+    expect(path['build']!.dependsOn).toContainEqual({ projects: ['@nx-mirage'], target: 'toolchain' });
     expect(JSON.stringify(path['build']!.inputs)).not.toContain('toolchain.json');
+    // A library: dune and the compilers of every target in use, not mirage.
+    expect(inPath['lib']!.targets!['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/versions/{source,dune,ocaml,cross-solo5}' });
+    expect(inPath['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'toolchain' }, { projects: ['@nx-mirage'], target: 'pull' }]);
+  });
+
+  it('with a toolchain nx-mirage may manage, runs configure and builds after the toolchain and hashes its record', async () => {
+    ws.write('uk/config.ml', unikernel('hello'));
+    ws.write('lib/dune', '(library (name greet))\n');
 
     for (const mode of ['auto', 'managed']) {
       const found = projects(await infer({ toolchain: { mode } }));
       const t = found['uk']!.targets!;
       const toolchain = found['.nx-mirage']!.targets!['toolchain']!;
-      expect(toolchain.outputs).toEqual(['{workspaceRoot}/.nx-mirage/toolchain.json']);
+      expect(toolchain.outputs).toEqual(['{workspaceRoot}/.nx-mirage/toolchain.json', '{workspaceRoot}/.nx-mirage/versions']);
       // Explicit inputs and no file among them: Nx 24's task-level affected must not reach every build through it.
       // Cached, keyed by the stamp the last toolchain run left (a runtime input) and by the set of unikernels.
       expect(toolchain).toMatchObject({ cache: true, options: { unikernels: expect.stringMatching(/^[0-9a-f]{16}$/) } });
@@ -212,10 +234,10 @@ describe('createNodes', () => {
       expect(found['lib']!.targets!['toolchain']).toBeUndefined();
       expect(t['configure']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
       expect(t['configure']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
-      expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/toolchain.json' });
+      expect(t['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/versions/{source,mirage,dune,ocaml,cross-solo5}' });
       expect(t['build']!.dependsOn).toContainEqual({ projects: ['@nx-mirage'], target: 'toolchain' });
-      // A library may use vendored packages: it builds after the pull (which comes after the toolchain).
-      expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
+      // A library may use vendored packages: it builds after the pull, and after the toolchain, whose files it hashes.
+      expect(found['lib']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'toolchain' }, { projects: ['@nx-mirage'], target: 'pull' }]);
       expect(found['.nx-mirage']!.targets!['lock']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }]);
       expect(found['.nx-mirage']!.targets!['pull']!.dependsOn).toContainEqual({ projects: ['@nx-mirage'], target: 'toolchain' });
     }
@@ -243,7 +265,7 @@ describe('createNodes', () => {
     );
     const a = p['a']!.targets!;
     expect(a['build']!.options).toEqual({ name: 'a', target: 'unix', artifact: 'a', configureFlags: ['--no-dhcp'] });
-    expect(a['build']!.inputs).not.toContainEqual({ runtime: 'ocamlfind -toolchain solo5 ocamlopt -version' });
+    expect(a['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/versions/{source,mirage,dune,ocaml}' });
     expect(a['configure']!.options).toEqual({ name: 'a', target: 'unix', configureFlags: ['--no-dhcp'] });
     expect(p['a']!.tags).toContain('mirage:unix');
     const b = p['b']!.targets!;
@@ -251,14 +273,14 @@ describe('createNodes', () => {
     expect(b['build']!.options).toEqual({ name: 'b', target: 'xen', artifact: 'b.xen', configureFlags: ['--no-dhcp', '--net=direct'] });
     expect(b['build']!.outputs).toContain('{projectRoot}/dist/b.xl*');
     expect(p['b']!.tags).toEqual(['mirage', 'ocaml', 'mirage:unikernel', 'mirage:xen', 'mirage:target:xen']);
-    expect(p['c']!.targets!['build']!.inputs).toContainEqual({ runtime: 'ocamlfind -toolchain unikraft ocamlopt -version' });
+    expect(p['c']!.targets!['build']!.inputs).toContainEqual({ dependentTasksOutputFiles: '.nx-mirage/versions/{source,mirage,dune,ocaml,cross-unikraft}' });
     expect(p['c']!.tags).toContain('mirage:unikraft');
   });
 
   it('uses the target names from the options in targets and dependsOn', async () => {
     ws.write('a/config.ml', unikernel('a'));
     const t = projects(await infer({ buildTargetName: 'mirage-build', configureTargetName: 'mirage-configure', monorepo: false }))['a']!.targets!;
-    expect(t['mirage-build']!.dependsOn).toEqual(['^mirage-build']);
+    expect(t['mirage-build']!.dependsOn).toEqual([{ projects: ['@nx-mirage'], target: 'toolchain' }, '^mirage-build']);
     expect(t['build']).toBeUndefined();
   });
 
@@ -319,8 +341,8 @@ describe('createNodes', () => {
     expect(root['libraries']).toBeUndefined();
     // One executor: Nx puts a library build and the unikernel builds waiting for it in one batch (one dune call).
     expect(p['libs/greet']!.targets!['build']).toMatchObject({ executor: 'nx-mirage:build', options: { dir: 'libs/greet' } });
-    expect(p['libs/greet']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'pull' }]);
-    const waits = [{ projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build'];
+    expect(p['libs/greet']!.targets!['build']!.dependsOn).toEqual(['^build', { projects: ['@nx-mirage'], target: 'toolchain' }, { projects: ['@nx-mirage'], target: 'pull' }]);
+    const waits = [{ projects: ['@nx-mirage'], target: 'toolchain' }, { projects: ['@nx-mirage'], target: 'pull' }, 'locked-versions', '^build'];
     expect(p['a']!.targets!['build']!.dependsOn).toEqual(waits);
     expect(p['b']!.targets!['build']!.dependsOn).toEqual(waits);
     // No input carries changes through other projects' builds: a library's change reaches only its users.

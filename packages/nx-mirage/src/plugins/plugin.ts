@@ -88,12 +88,11 @@ export const createNodes: CreateNodes<MiragePluginOptions> = [
 ];
 
 /**
- * The key inputs of the cached toolchain target (modes "auto" and "managed"). The stamp check runs as
+ * The key inputs of the cached toolchain target. The stamp check (modes "auto" and "managed") runs as
  * nx-mirage's own script, relative to the workspace root when installed below it: the same command on every machine.
  */
 function toolchainKey(workspaceRoot: string, options: NormalizedPluginOptions, model: DuneRootModel) {
-  if (options.toolchain.mode === 'path') return undefined;
-  return toolchainKeyInputs(binCommand(workspaceRoot, 'toolchain-stamp.js'), model);
+  return toolchainKeyInputs(options.toolchain.mode === 'path' ? undefined : binCommand(workspaceRoot, 'toolchain-stamp.js'), model);
 }
 
 /** A runtime input running one of nx-mirage's own scripts: relative to the workspace root when installed below it, so the same command on every machine. */

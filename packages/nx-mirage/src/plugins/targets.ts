@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import {
   CONFIGURE_OUTPUTS,
   TOOLCHAIN_RECORD,
+  TOOLCHAIN_VERSIONS,
   VERSION_PROBES,
   WORKSPACE_LOCK_FILE,
   allTargets,
@@ -20,10 +21,12 @@ import {
   probeAsShellCommand,
   relativeToDuneRoot,
   targetInfo,
+  toolchainVersionsGlob,
   type DuneRootModel,
   type LibraryModel,
   type MirageTarget,
   type UnikernelModel,
+  type VersionedTool,
   watchedDirectories,
 } from '../domain';
 import type { NormalizedPluginOptions } from '../options';
@@ -42,15 +45,15 @@ export interface TargetContext {
   model: DuneRootModel;
   /** The named input for dependencies' files: `production` where nx.json defines it, else `default`. */
   production: string;
-  /** The key inputs of the cached toolchain target (modes "auto" and "managed"). */
-  toolchainKey?: ToolchainKeyInputs;
+  /** The key inputs of the cached toolchain target. */
+  toolchainKey: ToolchainKeyInputs;
   /** The runtime input of the cached pull target: nx-mirage's bin/depends-stamp for this dune root. */
   dependsStampCommand: string;
 }
 
-/** What keys the cached toolchain target in modes "auto" and "managed". */
+/** What keys the cached toolchain target. */
 export interface ToolchainKeyInputs {
-  /** Runtime inputs: the stamp check (nx-mirage's bin/toolchain-stamp), then the version probes of the tools in use. */
+  /** Runtime inputs: the stamp check (nx-mirage's bin/toolchain-stamp; modes "auto" and "managed"), then the version probes of the tools in use. */
   runtime: { runtime: string }[];
   /** Digest of the unikernel directories and their targets: one added, removed or retargeted changes the key. */
   unikernels: string;
@@ -90,11 +93,15 @@ export function buildProbes(targets: readonly MirageTarget[]): { runtime: string
   return [{ runtime: probeAsShellCommand(VERSION_PROBES.mirage) }, ...compilerProbes(targets)];
 }
 
-/** The key inputs of the cached toolchain target: the stamp check and the probes of every target in use. */
-export function toolchainKeyInputs(stampCommand: string, model: DuneRootModel): ToolchainKeyInputs {
+/**
+ * The key inputs of the cached toolchain target: the stamp check where nx-mirage may choose or manage the
+ * toolchain (none in mode "path", where the record is the probes' versions and nothing else), and the version
+ * probes of every target in use, which run once per Nx run there and nowhere else.
+ */
+export function toolchainKeyInputs(stampCommand: string | undefined, model: DuneRootModel): ToolchainKeyInputs {
   const set = [...model.unikernels.map((u) => `${u.root}\t${u.target}`).sort(), ...model.targets];
   return {
-    runtime: [{ runtime: stampCommand }, ...buildProbes(model.targets)],
+    runtime: [...(stampCommand ? [{ runtime: stampCommand }] : []), ...buildProbes(model.targets)],
     unikernels: createHash('sha256').update(set.join('\n')).digest('hex').slice(0, 16),
   };
 }
@@ -146,10 +153,13 @@ export function lockedVersionsTarget(ctx: TargetContext, u: UnikernelModel): Tar
   };
 }
 
-/** A library build waits for the dune root's pull, where there is one (a dune root with unikernels): it may use vendored packages. */
+/**
+ * A library build waits for the toolchain (whose version files it hashes) and for the dune root's pull, where
+ * there is one (a dune root with unikernels): it may use vendored packages.
+ */
 function libraryDependsOn(ctx: TargetContext): Array<string | TargetDependencyConfig> {
   const pull = ctx.options.monorepo && ctx.model.unikernels.length > 0;
-  return [`^${ctx.options.buildTargetName}`, ...(pull ? [onRoot(ctx, ctx.options.pullTargetName)] : toolchainDependency(ctx).dependsOn)];
+  return [`^${ctx.options.buildTargetName}`, onRoot(ctx, ctx.options.toolchainTargetName), ...(pull ? [onRoot(ctx, ctx.options.pullTargetName)] : [])];
 }
 
 const managesToolchain = (options: NormalizedPluginOptions) => options.toolchain.mode !== 'path';
@@ -158,6 +168,21 @@ const managesToolchain = (options: NormalizedPluginOptions) => options.toolchain
 function onRoot(ctx: TargetContext, target: string): TargetDependencyConfig {
   return { projects: [ctx.model.project], target };
 }
+
+/**
+ * The versions of `tools` in a compiling target's key: the toolchain task's version files (TOOLCHAIN_VERSIONS),
+ * read after it ran or came from the cache, in every mode. A direct dependency: Nx reads the outputs of direct
+ * dependencies only.
+ */
+function toolVersions(ctx: TargetContext, tools: readonly VersionedTool[]) {
+  return { dependsOn: onRoot(ctx, ctx.options.toolchainTargetName), input: { dependentTasksOutputFiles: toolchainVersionsGlob(tools) } };
+}
+
+/** The tools a unikernel's build runs: mirage (configure), dune, and the compilers of its target. */
+const unikernelTools = (u: UnikernelModel): VersionedTool[] => ['mirage', 'dune', 'ocaml', ...findlibToolchainsFor([u.target])];
+
+/** The tools a library's build runs: dune and the compilers of every target in use (it builds in their contexts). */
+const libraryTools = (ctx: TargetContext): VersionedTool[] => ['dune', 'ocaml', ...findlibToolchainsFor(ctx.model.targets).sort()];
 
 /** dependsOn and inputs that make a target run after the toolchain is ready and hash its record (modes "auto", "managed"). */
 function toolchainDependency(ctx: TargetContext) {
@@ -209,23 +234,23 @@ function duneRootInputs(ctx: TargetContext, projectRoot: string): Array<string |
 
 /**
  * `toolchain`: resolves the toolchain (the tools on PATH, or the managed opam switch, created or updated),
- * says which and why, and writes the record configure and build hash. In modes "auto" and "managed" it is
- * cached, keyed by the digest of the stamp its last run left (a runtime input: fresh whenever what the record
- * came from changed) and by the set of unikernels; it has no file inputs, so `nx affected` never reaches
- * every build through it.
+ * says which and why, and writes the record configure hashes and the version files builds hash. Cached, keyed
+ * by the version probes, the set of unikernels and, in modes "auto" and "managed", the digest of the stamp its
+ * last run left (a runtime input: fresh whenever what the record came from changed); it has no file inputs, so
+ * `nx affected` never reaches every build through it.
  */
 export function toolchainTarget(ctx: TargetContext): TargetConfiguration {
-  const key = managesToolchain(ctx.options) ? ctx.toolchainKey : undefined;
+  const key = ctx.toolchainKey;
   return {
     executor: 'nx-mirage:toolchain',
-    ...(key ? { options: { unikernels: key.unikernels } } : {}),
-    cache: key !== undefined,
-    inputs: [...(key ? key.runtime : []), NO_NPM_PACKAGES],
-    outputs: [`{workspaceRoot}/${TOOLCHAIN_RECORD}`],
+    options: { unikernels: key.unikernels },
+    cache: true,
+    inputs: [...key.runtime, NO_NPM_PACKAGES],
+    outputs: [`{workspaceRoot}/${TOOLCHAIN_RECORD}`, `{workspaceRoot}/${TOOLCHAIN_VERSIONS}`],
     metadata: metadata(
-      key
+      managesToolchain(ctx.options)
         ? 'Create, update or reuse the OCaml toolchain (managed opam switch, or the tools on PATH) and show its key and versions; cached while nothing it depends on changed'
-        : 'Show the OCaml toolchain on PATH that builds the unikernels: versions, and what is missing',
+        : 'Check the OCaml toolchain on PATH that builds the unikernels (what is missing) and record its versions, which builds hash; cached while the versions are the same',
       `nx run ${ctx.model.project}:${ctx.options.toolchainTargetName} --help`,
     ),
   };
@@ -412,6 +437,7 @@ export function configureTarget(ctx: TargetContext, u: UnikernelModel): TargetCo
  */
 export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfiguration {
   const { options } = ctx;
+  const versions = toolVersions(ctx, unikernelTools(u));
   return {
     executor: 'nx-mirage:build',
     // The configure flags shape the generated rules, so they belong in the build's hash.
@@ -421,7 +447,7 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
     // builds use this executor too and wait for the pull as well, so the builds of a run become ready together and
     // Nx hands them to one batch (one dune call for the libraries and the unikernels).
     dependsOn: [
-      ...toolchainDependency(ctx).dependsOn,
+      versions.dependsOn,
       ...(options.monorepo ? [onRoot(ctx, options.pullTargetName)] : []),
       ...(hasLockedVersions(ctx, u) ? [LOCKED_VERSIONS_TARGET] : []),
       `^${options.buildTargetName}`,
@@ -436,10 +462,8 @@ export function buildTarget(ctx: TargetContext, u: UnikernelModel): TargetConfig
       // when the run starts: a first build would otherwise be keyed without the files its own configure creates.
       ...anyOf('!{projectRoot}/', GENERATED),
       ...duneRootInputs(ctx, u.root),
-      ...buildProbes([u.target]),
-      // The toolchain record, as the toolchain task of this run wrote it. Direct dependencies only: through the
-      // libraries target every library's change would reach every unikernel's hash and nx affected.
-      ...toolchainDependency(ctx).inputs,
+      // The versions of the tools it runs, as the toolchain task of this run left them.
+      versions.input,
       // The lockfile as lock and pull left it in this run (read from disk after they ran).
       ...(options.monorepo ? [{ dependentTasksOutputFiles: '**/*.opam.locked' }] : []),
       // What it depends on (a served web app, libraries): their changes reach this hash and nx affected.
@@ -541,8 +565,7 @@ function libraryInputs(ctx: TargetContext, lib: LibraryModel) {
     ...duneRootInputs(ctx, lib.root),
     `^${ctx.production}`,
     // A library is built in the cross contexts of the unikernels that use it in the same run: every compiler in use.
-    ...compilerProbes(ctx.model.targets),
-    ...toolchainDependency(ctx).inputs,
+    toolVersions(ctx, libraryTools(ctx)).input,
     opamInputs(lib.packages),
     ...lockVersionsInput(ctx, lib.packages),
   ];

@@ -6,8 +6,8 @@
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../log';
-import { TOOLCHAIN_RECORD, findlibToolchainsFor, normalizeVersion, renderToolchainRecord, type ToolchainRecord } from '../../domain';
-import { writeFileAtomically } from '../../adapters/files';
+import { TOOLCHAIN_RECORD, TOOLCHAIN_VERSIONS, crossVersionName, findlibToolchainsFor, normalizeVersion, renderToolchainRecord, toolchainVersionFiles, type ToolchainRecord } from '../../domain';
+import { writeDirectoryFiles, writeFileAtomically } from '../../adapters/files';
 import { toolchainFingerprint } from '../../adapters/toolchain';
 import { findOnPath } from '../../adapters/path-lookup';
 import { observeToolchainStamp, writeToolchainStamp } from '../../adapters/stamp';
@@ -45,17 +45,19 @@ export async function reportToolchain(context: ExecutorContext): Promise<string>
           'Or let nx-mirage manage an opam switch for this workspace: set "toolchain": { "mode": "auto" } in the nx-mirage options of nx.json.',
       );
     }
-    const fp = await toolchainFingerprint(context.root, findlibToolchainsFor(targetsInUse(context, options)));
+    const toolchains = findlibToolchainsFor(targetsInUse(context, options));
+    const fp = await toolchainFingerprint(context.root, toolchains);
     const versions: Record<string, string> = {};
     if (fp.mirage) versions['mirage'] = normalizeVersion(fp.mirage);
     if (fp.dune) versions['dune'] = fp.dune;
     if (fp.ocaml) versions['ocaml'] = fp.ocaml;
-    for (const [tc, v] of Object.entries(fp.cross)) if (v) versions[`ocamlfind -toolchain ${tc}`] = v;
+    for (const tc of toolchains) if (fp.cross[tc]) versions[crossVersionName(tc)] = fp.cross[tc];
     record = { source: 'path', versions };
     headline = `tools on PATH from ${await pathOrigin()}, because ${resolved.reason}`;
   }
   const rendered = renderToolchainRecord(record);
   await writeFileAtomically(join(context.root, TOOLCHAIN_RECORD), rendered);
+  await writeDirectoryFiles(join(context.root, TOOLCHAIN_VERSIONS), toolchainVersionFiles(record));
   if (options.toolchain.mode !== 'path') {
     // What the record was derived from, as the cached toolchain target's runtime input sees it.
     const env = environmentBeforeToolchain();
