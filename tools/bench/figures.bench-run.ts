@@ -122,9 +122,10 @@ async function nxWorkspace(dir: string, tarball: string, nxJson: object, extraDe
     JSON.stringify({ name: 'bench', private: true, devDependencies: { nx: version('nx'), '@nx/devkit': version('@nx/devkit'), 'nx-mirage': `file:${tarball}`, ...extraDeps } }),
   );
   writeFileSync(join(dir, 'nx.json'), JSON.stringify(nxJson));
-  // As the unikernel generator's .gitignore does: generated files and artifacts are not sources.
+  // As the unikernel generator's .gitignore does: generated files and artifacts are not sources. And as init's
+  // does, nx-mirage's own directory (stamps, the toolchain record): the daemon would see its writes as changes.
   const generated = ['unikernels', 'apps'].flatMap((d) => [`/${d}/*/dune`, `/${d}/*/dune.build`, `/${d}/*/dune.config`, `/${d}/*/mirage/*`, `!/${d}/*/mirage/*.opam.locked`]);
-  writeFileSync(join(dir, '.gitignore'), ['node_modules', '.nx', '_build', '_build.*', 'dist/', 'duniverse/', ...generated].join('\n') + '\n');
+  writeFileSync(join(dir, '.gitignore'), ['node_modules', '.nx', '_build', '_build.*', 'dist/', 'duniverse/', '.nx-mirage/', ...generated].join('\n') + '\n');
   await sh(dir, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']);
   await sh(dir, 'git', ['init', '-q']);
 }
