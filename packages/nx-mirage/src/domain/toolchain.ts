@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { opamDependsBlock, sortedByKey } from './dune-file';
-import { targetInfo, type FindlibToolchain, type MirageTarget } from './targets';
+import { MIRAGE_TARGETS, findlibToolchainsFor, targetInfo, type FindlibToolchain, type MirageTarget } from './targets';
 import type { VersionConstraint } from './version';
 
 /** A package of the switch with its version formula in opam syntax (`>= "4.11.0" & < "4.12.0"`), if any. */
@@ -230,7 +230,15 @@ export const TOOLCHAIN_VERSIONS = '.nx-mirage/versions';
 /** A tool whose version is in the record: mirage, dune, the host compiler, or a cross toolchain. */
 export type VersionedTool = 'mirage' | 'dune' | 'ocaml' | FindlibToolchain;
 
-const versionFileName = (tool: VersionedTool | 'source') => (tool === 'solo5' || tool === 'unikraft' ? `cross-${tool}` : tool);
+const HOST_TOOLS = ['mirage', 'dune', 'ocaml'] as const;
+const isCrossToolchain = (tool: VersionedTool): tool is FindlibToolchain => !(HOST_TOOLS as readonly string[]).includes(tool);
+
+/** Every versioned tool: the host's, and the cross toolchain of every mirage target that has one. */
+const VERSIONED_TOOLS: readonly VersionedTool[] = [...HOST_TOOLS, ...findlibToolchainsFor(MIRAGE_TARGETS)];
+
+/** The tool's name in the record's versions, and its file under TOOLCHAIN_VERSIONS. */
+const recordName = (tool: VersionedTool) => (isCrossToolchain(tool) ? crossVersionName(tool) : tool);
+const versionFileName = (tool: VersionedTool) => (isCrossToolchain(tool) ? `cross-${tool}` : tool);
 
 /**
  * The files of TOOLCHAIN_VERSIONS for `record`: file name → content. A managed switch is one whole (its key,
@@ -239,9 +247,8 @@ const versionFileName = (tool: VersionedTool | 'source') => (tool === 'solo5' ||
 export function toolchainVersionFiles(record: ToolchainRecord): Record<string, string> {
   if (record.source === 'managed') return { source: renderToolchainRecord(record) };
   const files: Record<string, string> = { source: 'path\n' };
-  for (const tool of ['mirage', 'dune', 'ocaml'] as const) if (record.versions[tool]) files[versionFileName(tool)] = `${record.versions[tool]}\n`;
-  for (const tool of ['solo5', 'unikraft'] as const) {
-    const version = record.versions[crossVersionName(tool)];
+  for (const tool of VERSIONED_TOOLS) {
+    const version = record.versions[recordName(tool)];
     if (version) files[versionFileName(tool)] = `${version}\n`;
   }
   return files;

@@ -159,7 +159,7 @@ export function lockedVersionsTarget(ctx: TargetContext, u: UnikernelModel): Tar
  */
 function libraryDependsOn(ctx: TargetContext): Array<string | TargetDependencyConfig> {
   const pull = ctx.options.monorepo && ctx.model.unikernels.length > 0;
-  return [`^${ctx.options.buildTargetName}`, onRoot(ctx, ctx.options.toolchainTargetName), ...(pull ? [onRoot(ctx, ctx.options.pullTargetName)] : [])];
+  return [`^${ctx.options.buildTargetName}`, onToolchain(ctx), ...(pull ? [onRoot(ctx, ctx.options.pullTargetName)] : [])];
 }
 
 const managesToolchain = (options: NormalizedPluginOptions) => options.toolchain.mode !== 'path';
@@ -169,13 +169,15 @@ function onRoot(ctx: TargetContext, target: string): TargetDependencyConfig {
   return { projects: [ctx.model.project], target };
 }
 
+const onToolchain = (ctx: TargetContext) => onRoot(ctx, ctx.options.toolchainTargetName);
+
 /**
  * The versions of `tools` in a compiling target's key: the toolchain task's version files (TOOLCHAIN_VERSIONS),
  * read after it ran or came from the cache, in every mode. A direct dependency: Nx reads the outputs of direct
  * dependencies only.
  */
 function toolVersions(ctx: TargetContext, tools: readonly VersionedTool[]) {
-  return { dependsOn: onRoot(ctx, ctx.options.toolchainTargetName), input: { dependentTasksOutputFiles: toolchainVersionsGlob(tools) } };
+  return { dependsOn: onToolchain(ctx), input: { dependentTasksOutputFiles: toolchainVersionsGlob(tools) } };
 }
 
 /** The tools a unikernel's build runs: mirage (configure), dune, and the compilers of its target. */
@@ -188,7 +190,7 @@ const libraryTools = (ctx: TargetContext): VersionedTool[] => ['dune', 'ocaml', 
 function toolchainDependency(ctx: TargetContext) {
   if (!managesToolchain(ctx.options)) return { dependsOn: [] as TargetDependencyConfig[], inputs: [] as Array<{ dependentTasksOutputFiles: string }> };
   return {
-    dependsOn: [onRoot(ctx, ctx.options.toolchainTargetName)],
+    dependsOn: [onToolchain(ctx)],
     inputs: [{ dependentTasksOutputFiles: TOOLCHAIN_RECORD }],
   };
 }
