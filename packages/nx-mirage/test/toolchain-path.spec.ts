@@ -8,6 +8,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../src/executors/log';
 import toolchainExecutor from '../src/executors/toolchain/executor';
 import { DUNE_SPY_BIN, MirageWorkspace, writeSharedLibrary, writeUnikernel } from './mirage-workspace';
+import { createOfflineOpam } from './fixtures/standins/offline-opam';
 
 let m: MirageWorkspace;
 afterEach(() => {
@@ -20,13 +21,18 @@ async function runToolchain() {
   return toolchainExecutor(ctx.projectsConfigurations.projects['@nx-mirage']!.targets!['toolchain']!.options as object, ctx);
 }
 
+/** The default configuration (opam-monorepo, one lockfile), with opam-monorepo's stand-in in a real, offline opam root. */
+function defaultWorkspace(nxJson: Record<string, unknown> = { plugins: ['nx-mirage'] }) {
+  m = new MirageWorkspace(nxJson);
+  m.activate(createOfflineOpam(m.ws.path('.opam')).env);
+  m.ws.write('.gitignore', '.toolchain\n_build\n.opam\n');
+}
+
 const versions = () => Object.fromEntries(readdirSync(m.ws.path('.nx-mirage/versions')).map((f) => [f, readFileSync(m.ws.path(`.nx-mirage/versions/${f}`), 'utf8')]));
 
 describe('toolchain task, mode path', () => {
   it('writes one version file per tool the unikernels use', async () => {
-    // Without opam-monorepo (not among the test stand-ins here): the check would ask for it otherwise.
-    m = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { monorepo: false } }] });
-    m.activate();
+    defaultWorkspace();
     writeUnikernel(m.ws, 'uk', 'uk');
     m.toolchain.setVersion('4.13.1+solo5-test');
     expect(await runToolchain()).toEqual({ success: true });
@@ -36,8 +42,7 @@ describe('toolchain task, mode path', () => {
   });
 
   it('has no cross compiler file where no target needs one', async () => {
-    m = new MirageWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { target: 'unix', monorepo: false } }] });
-    m.activate();
+    defaultWorkspace({ plugins: [{ plugin: 'nx-mirage', options: { target: 'unix' } }] });
     writeUnikernel(m.ws, 'uk', 'uk');
     expect(await runToolchain()).toEqual({ success: true });
     expect(Object.keys(versions()).sort()).toEqual(['dune', 'mirage', 'ocaml', 'source']);
