@@ -37,6 +37,17 @@ export interface ToolchainFingerprint {
   cross: Record<string, string | undefined>;
 }
 
+/** What each version probe printed, once per process, PATH and directory (an executor process may ask many times). */
+const versions = new Map<string, Promise<string | undefined>>();
+
+/** The output of a version probe (`VERSION_PROBES`, `crossCompilerProbe`), run once per process, PATH and directory. */
+export function probeVersion(command: readonly string[], cwd: string): Promise<string | undefined> {
+  const key = [process.env['PATH'] ?? '', cwd, ...command].join('\0');
+  let version = versions.get(key);
+  if (!version) versions.set(key, (version = probe(command[0]!, command.slice(1), cwd)));
+  return version;
+}
+
 /** Versions of the tools in use, probed once per process and toolchain set. */
 const memo = new Map<string, Promise<ToolchainFingerprint>>();
 
@@ -45,7 +56,7 @@ export function toolchainFingerprint(cwd: string, toolchains: readonly string[])
   let found = memo.get(key);
   if (!found) {
     found = (async () => {
-      const version = (p: readonly string[]) => probe(p[0]!, p.slice(1), cwd);
+      const version = (p: readonly string[]) => probeVersion(p, cwd);
       const [mirage, dune, ocaml, ...cross] = await Promise.all([
         version(VERSION_PROBES.mirage),
         version(VERSION_PROBES.dune),

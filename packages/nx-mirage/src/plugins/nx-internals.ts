@@ -8,6 +8,12 @@ import * as cacheDirectory from 'nx/src/utils/cache-directory';
 import { hashMultiGlobWithWorkspaceContext } from 'nx/src/utils/workspace-context';
 
 export { PluginCache };
+/**
+ * What inference uses of the devkit, from the module `@nx/devkit` re-exports them from. The devkit's own entry
+ * also loads its generator utilities, about 70-100 ms here, in every plugin worker the daemon starts again after
+ * an edit (README, Performance).
+ */
+export { AggregateCreateNodesError, DependencyType, logger, validateDependency } from 'nx/src/devkit-exports';
 
 /** The checkout's `.nx/workspace-data` (or `NX_WORKSPACE_DATA_DIRECTORY`) for `workspaceRoot`. */
 export function workspaceDataDirectoryFor(workspaceRoot: string): string {

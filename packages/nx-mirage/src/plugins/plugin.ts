@@ -6,18 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, posix, relative, sep } from 'node:path';
-import {
-  AggregateCreateNodesError,
-  DependencyType,
-  logger,
-  validateDependency,
-  type CreateDependencies,
-  type CreateDependenciesContext,
-  type CreateNodes,
-  type CreateNodesResult,
-  type ProjectConfiguration,
-  type ProjectGraphExternalNode,
-  type RawProjectGraphDependency,
+import type {
+  CreateDependencies,
+  CreateDependenciesContext,
+  CreateNodes,
+  CreateNodesResult,
+  ProjectConfiguration,
+  ProjectGraphExternalNode,
+  RawProjectGraphDependency,
 } from '@nx/devkit';
 import {
   DuneSyntaxError,
@@ -40,7 +36,7 @@ import {
 import { readTextFile } from '../adapters/files';
 import { packageInfo } from '../utils/package-info';
 import { normalizePluginOptions, type MiragePluginOptions, type NormalizedPluginOptions } from '../options';
-import { PluginCache, hashFiles, pluginCachePath } from './nx-internals';
+import { AggregateCreateNodesError, DependencyType, PluginCache, hashFiles, logger, pluginCachePath, validateDependency } from './nx-internals';
 import { duneRootProject, libraryProject, unikernelProject } from './project';
 import { toolchainKeyInputs, type TargetContext } from './targets';
 

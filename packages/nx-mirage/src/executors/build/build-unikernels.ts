@@ -249,9 +249,6 @@ async function runDune(
   outcomes: Map<string, BuildOutcome>,
   fail: Fail,
 ) {
-  // The versions the manifests record are probed while dune builds.
-  const toolchains = findlibToolchainsFor(ready.map((r) => r.unikernel.target));
-  const fingerprinting = ready.length > 0 ? toolchainFingerprint(root, toolchains) : undefined;
   const run = (c: Command, capture: 'tee' | true, purpose: string) => runCommand(c, { cwd: root, env, capture, purpose });
   const failed = (r: Failing, result: RunResult) => fail(r, `dune build failed (exit code ${result.exitCode})`, result.all ? `${result.all}\n` : '');
   // The libraries and the unikernels of the call in one dune call, as mirage-skeleton builds everything: dune
@@ -266,7 +263,11 @@ async function runDune(
     });
   const purpose = ready.length === 0 ? 'to build OCaml libraries' : libraries.length === 0 ? 'to build unikernels' : 'to build unikernels and OCaml libraries';
   const built: Array<{ r: BuildRequest; output: string }> = [];
-  for (const { item, result } of await together(items, command, purpose, run)) {
+  const building = together(items, command, purpose, run);
+  // The versions the manifests record are probed while dune builds, once dune has started (spawning the probes
+  // first held dune back by about 50 ms).
+  const fingerprinting = ready.length > 0 ? toolchainFingerprint(root, findlibToolchainsFor(ready.map((r) => r.unikernel.target))) : undefined;
+  for (const { item, result } of await building) {
     const request = 'library' in item ? item.library.request : item.unikernel;
     if (result.exitCode !== 0) failed(request, result);
     else if ('library' in item) outcomes.set(request.id, { success: true, output: result.all });

@@ -9,12 +9,13 @@ import type { ExecutorContext } from '@nx/devkit';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logger } from '../log';
-import { configureCommand, configureStampHolds, excludeNodeModules, inDir, mirageMayOverwrite, withConfigMerlin, type ConfigureInputs } from '../../domain';
+import { VERSION_PROBES, configureCommand, configureStampHolds, excludeNodeModules, inDir, mirageMayOverwrite, withConfigMerlin, type ConfigureInputs } from '../../domain';
 import { exists, readTextIfExists, writeFileAtomically } from '../../adapters/files';
 import { configureInputs, configureOutputs, readConfigureStamp, writeConfigureStamp } from '../../adapters/configure-state';
 import { hideDuniverses } from '../../adapters/duniverse';
 import { duneRootView, duniverseDirs } from '../model';
-import { ToolError, probe, runCommand } from '../../adapters/process';
+import { ToolError, runCommand } from '../../adapters/process';
+import { probeVersion } from '../../adapters/toolchain';
 import { byDuneRoot, prepareDuneRoot, underDuneRootLock } from '../dune-root';
 import type { LocatedUnikernel } from '../shared';
 
@@ -52,16 +53,6 @@ export async function configureUnikernels(requests: ConfigureRequest[], context:
   return outcomes;
 }
 
-/** `mirage --version` once per process and PATH (an executor process may run many configure tasks). */
-const mirageVersions = new Map<string, Promise<string | undefined>>();
-
-function mirageVersion(root: string): Promise<string | undefined> {
-  const path = process.env['PATH'] ?? '';
-  let version = mirageVersions.get(path);
-  if (!version) mirageVersions.set(path, (version = probe('mirage', ['--version'], root)));
-  return version;
-}
-
 /**
  * Configures the requests of one dune root whose lock the caller holds and whose root files are in place,
  * with every `duniverse/` of the root (`duniverses`) hidden from mirage's build of config.exe. Errors of one
@@ -74,7 +65,7 @@ export async function configureInLockedRoot(
   duniverses: readonly string[],
   { ignoreDist = false }: { ignoreDist?: boolean } = {},
 ): Promise<Map<string, ConfigureOutcome>> {
-  const version = await mirageVersion(root);
+  const version = await probeVersion(VERSION_PROBES.mirage, root);
   const outcomes = new Map<string, ConfigureOutcome>();
   const stale: Array<{ r: ConfigureRequest; inputs: ConfigureInputs | undefined }> = [];
   for (const r of requests) {
