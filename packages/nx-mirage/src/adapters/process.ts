@@ -96,3 +96,17 @@ export async function runForwardingSignals(command: Command, options: RunOptions
     for (const [s, h] of handlers) process.off(s, h);
   }
 }
+
+/**
+ * Inside a git repository whose HEAD does not resolve (no commit yet), in one git call: `rev-parse --verify
+ * --quiet HEAD` exits 0 on a commit, 1 in a repository without one and 128 outside any repository. False
+ * when git is not installed.
+ */
+export async function gitRepositoryWithoutCommit(cwd: string): Promise<boolean> {
+  try {
+    return (await runCommand({ file: 'git', args: ['rev-parse', '--verify', '--quiet', 'HEAD'] }, { cwd, capture: true })).exitCode === 1;
+  } catch (e) {
+    if (e instanceof ToolError) return false;
+    throw e;
+  }
+}

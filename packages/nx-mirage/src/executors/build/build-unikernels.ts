@@ -31,7 +31,7 @@ import {
   type MirageTarget,
 } from '../../domain';
 import { copyFileAtomic, outsideOf, readTextIfExists, writeFileAtomically, writeFileVerified } from '../../adapters/files';
-import { probe, runCommand, type RunResult } from '../../adapters/process';
+import { gitRepositoryWithoutCommit, probe, runCommand, type RunResult } from '../../adapters/process';
 import { onPath, toolchainFingerprint, type ToolchainCheck } from '../../adapters/toolchain';
 import { pluginOptionsFromNxJson } from '../../options';
 import { byDuneRoot, prepareDuneRoot, reducedWorkspace, removeTemporaryWorkspace, temporaryWorkspace, toolchainCheck, undefinedToolchainProblem, underDuneRootLock } from '../dune-root';
@@ -375,7 +375,7 @@ async function duneEnv(context: ExecutorContext, root: string): Promise<DuneEnvi
   const options = pluginOptionsFromNxJson(context.nxJsonConfiguration);
   const env: Record<string, string | undefined> = {};
   let note: string | undefined;
-  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await gitWithoutCommit(root)) && duneCacheFailsWithoutCommit(await probe('dune', ['--version'], root))) {
+  if (options.duneCache && process.env['DUNE_CACHE'] === undefined && (await gitRepositoryWithoutCommit(root)) && duneCacheFailsWithoutCommit(await probe('dune', ['--version'], root))) {
     note = 'nx-mirage: dune cache off for this build: the git repository has no commit yet, and dune 2.x fails to use its cache then.';
   } else if (options.duneCache && process.env['DUNE_CACHE'] === undefined) {
     env['DUNE_CACHE'] = 'enabled';
@@ -383,12 +383,6 @@ async function duneEnv(context: ExecutorContext, root: string): Promise<DuneEnvi
   }
   if (options.duneCacheDir) env['XDG_CACHE_HOME'] = join(context.root, options.duneCacheDir);
   return { env, ...(note ? { note } : {}) };
-}
-
-/** Inside a git work tree whose HEAD does not resolve (a repository with no commit yet). */
-async function gitWithoutCommit(root: string): Promise<boolean> {
-  if ((await probe('git', ['rev-parse', '--is-inside-work-tree'], root)) !== 'true') return false;
-  return (await probe('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], root)) === undefined;
 }
 
 export { ExecutorError };
