@@ -11,8 +11,8 @@ export interface BatchTaskResult {
   endTime?: number;
 }
 
-/** One outcome for every task of a batch (a batch-wide failure, or a result all tasks share). */
-export function sameResultForAll(inputs: Record<string, unknown>, outcome: { success: boolean; terminalOutput: string }, startTime: number): Record<string, BatchTaskResult> {
+/** One outcome for every task of a batch (a batch-wide failure: the toolchain could not be used). */
+function sameResultForAll(inputs: Record<string, unknown>, outcome: { success: boolean; terminalOutput: string }, startTime: number): Record<string, BatchTaskResult> {
   const endTime = Date.now();
   return Object.fromEntries(Object.keys(inputs).map((id) => [id, { ...outcome, startTime, endTime }]));
 }
