@@ -27,11 +27,7 @@ function unikernel(dir: string, name: string, libs: string[] = []) {
   ws.write(`${dir}/unikernel.ml`, libs.length ? `let start _net = print_endline (Shared.hello "${name}")\n` : `let start _net = print_endline "${name}"\n`);
 }
 
-async function nx(args: string[]) {
-  const r = await ws.nx(args, env);
-  if (r.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
-  return r.all;
-}
+const nx = async (args: string[]) => (await ws.nxOk(args, env)).all;
 
 beforeAll(async () => {
   // The default configuration (monorepo: true, one lockfile for the dune root), with opam-monorepo's stand-in in

@@ -16,14 +16,12 @@ let ws: E2EWorkspace;
 let tools: StandinEnv;
 let toolsDir: string;
 
-/** nx as a developer runs it: daemon on, not CI. */
-async function nx(args: string[], extra: Record<string, string> = {}) {
-  const r = await ws.nx(args, { ...tools.env, NX_DAEMON: 'true', CI: 'false', ...extra });
-  if (r.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
-  return r;
-}
+/** As a developer runs nx: daemon on, not CI. */
+const DEVELOPER = { NX_DAEMON: 'true', CI: 'false' };
 
-const stopDaemon = () => ws.nx(['daemon', '--stop'], { NX_DAEMON: 'true', CI: 'false' });
+const nx = (args: string[], extra: Record<string, string> = {}) => ws.nxOk(args, { ...tools.env, ...DEVELOPER, ...extra });
+
+const stopDaemon = () => ws.nx(['daemon', '--stop'], DEVELOPER);
 
 /** A unikernel written by hand, as a user copies one: config.ml and unikernel.ml, no generator. */
 function handWritten(dir: string, name: string) {
@@ -35,10 +33,8 @@ beforeAll(async () => {
   toolsDir = mkdtempSync(join(tmpdir(), 'nx-mirage-e2e-tools-'));
   tools = standinEnv(toolsDir, true);
   ws = await E2EWorkspace.create({}, false);
-  for (const args of [['add', `nx-mirage@file:${ws.tarball}`], ['g', 'nx-mirage:unikernel', 'hello']]) {
-    const r = await ws.nx(args, tools.env);
-    if (r.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed:\n${r.all}`);
-  }
+  await ws.nxOk(['add', `nx-mirage@file:${ws.tarball}`], tools.env);
+  await ws.nxOk(['g', 'nx-mirage:unikernel', 'hello'], tools.env);
   await ws.commit('hello');
 });
 
@@ -59,7 +55,7 @@ describe.each<{ isolation: string; env: Record<string, string>; name: string }>(
   it('builds through the daemon, its sync check finding the dune root in step', async () => {
     await nx(['build', 'hello', '--skip-nx-cache'], env);
     expect(existsSync(join(ws.root, 'apps/hello/dist/hello.hvt'))).toBe(true);
-    const status = await ws.nx(['daemon'], { NX_DAEMON: 'true', CI: 'false', ...env });
+    const status = await ws.nx(['daemon'], { ...DEVELOPER, ...env });
     expect(status.all).toMatch(/Daemon is currently running/i);
     await nx(['sync:check'], env);
   });

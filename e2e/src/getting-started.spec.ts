@@ -17,11 +17,7 @@ let clone: E2EWorkspace | undefined;
 let tools: StandinEnv;
 let toolsDir: string;
 
-async function nx(w: E2EWorkspace, args: string[], extra: Record<string, string> = {}) {
-  const r = await w.nx(args, { ...tools.env, ...extra });
-  if (r.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
-  return r.all;
-}
+const nx = async (w: E2EWorkspace, args: string[], extra: Record<string, string> = {}) => (await w.nxOk(args, { ...tools.env, ...extra })).all;
 
 const sha = (w: E2EWorkspace, rel: string) => createHash('sha256').update(readFileSync(join(w.root, rel))).digest('hex');
 

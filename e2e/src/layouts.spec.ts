@@ -21,11 +21,7 @@ async function workspace(): Promise<{ ws: E2EWorkspace; tools: StandinEnv; nx: (
   const dir = mkdtempSync(join(tmpdir(), 'nx-mirage-e2e-tools-'));
   const tools = standinEnv(dir, true);
   cleanups.push(() => ws.cleanup(), () => rmSync(dir, { recursive: true, force: true }));
-  const nx = async (args: string[]) => {
-    const r = await ws.nx(args, tools.env);
-    if (r.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
-    return r.all;
-  };
+  const nx = async (args: string[]) => (await ws.nxOk(args, tools.env)).all;
   return { ws, tools, nx };
 }
 

@@ -24,11 +24,7 @@ function unikernel(dir: string, name: string) {
   ws.write(`${dir}/unikernel.ml`, `let start () = print_endline "${name}"\n`);
 }
 
-async function nx(args: string[]) {
-  const r = await ws.nx(args, env);
-  if (r.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
-  return r.all;
-}
+const nx = async (args: string[]) => (await ws.nxOk(args, env)).all;
 
 beforeAll(async () => {
   ws = await E2EWorkspace.create({}, true);

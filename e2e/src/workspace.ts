@@ -108,10 +108,15 @@ export class E2EWorkspace {
     return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), all: String(result.all) };
   }
 
-  async nxJson<T = unknown>(args: string[]): Promise<T> {
-    const r = await this.nx(args);
+  /** The same, failing with nx's output when nx exits non-zero. */
+  async nxOk(args: string[], env: Record<string, string> = {}) {
+    const r = await this.nx(args, env);
     if (r.exitCode !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
-    return JSON.parse(r.stdout) as T;
+    return r;
+  }
+
+  async nxJson<T = unknown>(args: string[]): Promise<T> {
+    return JSON.parse((await this.nxOk(args)).stdout) as T;
   }
 
   cleanup(): void {
