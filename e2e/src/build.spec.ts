@@ -284,4 +284,15 @@ describe('nx build of unikernels in a real Nx 24 workspace', () => {
     expect(ws.read('dune-workspace')).toContain('(name unikraft)');
     await nx(['sync:check']);
   });
+
+  it('without the daemon, the sync generator works from the project graph Nx computed for the command instead of computing it again', async () => {
+    // Nx's perf log names each plugin worker it starts; each computation of the graph starts nx-mirage's once.
+    // Without the daemon, nx sync computes the graph for the command and again before the sync generators run;
+    // nx-mirage's generator reading it through createProjectGraphAsync made that three. That the graph it reads is
+    // the command's own, with what changed since the last command, the test above shows (nx.json's targets).
+    const workerStarts = (out: string) => out.split('\n').filter((l) => l.includes("'start-plugin-worker:nx-mirage'")).length;
+    const perf = { NX_PERF_LOGGING: 'true', NX_DAEMON: 'false' };
+    expect(workerStarts((await ws.nxOk(['show', 'projects'], { ...env, ...perf })).all)).toBe(1);
+    expect(workerStarts((await ws.nxOk(['sync'], { ...env, ...perf })).all)).toBe(2);
+  });
 });

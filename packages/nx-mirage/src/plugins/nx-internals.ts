@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { PluginCache } from 'nx/src/utils/plugin-cache-utils';
 import * as cacheDirectory from 'nx/src/utils/cache-directory';
 import { hashMultiGlobWithWorkspaceContext } from 'nx/src/utils/workspace-context';
+import { isOnDaemon } from 'nx/src/daemon/is-on-daemon';
 
-export { PluginCache };
+export { PluginCache, isOnDaemon };
 /**
  * What inference uses of the devkit, from the module `@nx/devkit` re-exports them from. The devkit's own entry
  * also loads its generator utilities, about 70-100 ms here, in every plugin worker the daemon starts again after
